@@ -1,0 +1,83 @@
+# vslice build. `make` builds build/vslice; `make check` runs every test.
+# Source files are picked up by wildcard: add a .c file to its directory and
+# it is built; add tests/unit/test_*.c and it becomes a unit test.
+
+CC      ?= gcc
+CLANG   ?= clang
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wvla \
+           -Werror=implicit-function-declaration -Werror=incompatible-pointer-types
+ALL_CFLAGS = -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  = -lpthread -lutil $(EXTRA_LDLIBS)
+
+LIB_SRC  = $(sort $(wildcard src/core/*.c src/mem/*.c src/bus/*.c src/dev/*.c \
+             src/boot/*.c src/arch/x86/*.c src/accel/*.c src/accel/kvm/*.c \
+             src/accel/emu/*.c src/backend/*.c))
+CLI_SRC  = $(sort $(wildcard src/cli/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+GUEST_SRC = $(sort $(wildcard tests/guests/*.S))
+
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+GUEST_BIN = $(GUEST_SRC:tests/guests/%.S=$(BUILD)/guests/%.elf)
+
+.PHONY: all unit unit-san guests system fuzz fuzz-smoke check clean bench
+all: $(BUILD)/vslice guests
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libvslice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vslice: $(CLI_OBJ) $(BUILD)/libvslice.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvslice.a $(LDLIBS)
+
+# Unit tests: cmocka, no /dev/kvm.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libvslice.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libvslice.a -lcmocka $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@tests/run-unit $(UNIT_BIN)
+
+# The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+unit-san:
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	        EXTRA_LDLIBS="-fsanitize=address,undefined" unit
+
+# Small test guests (GNU as, 32-bit Multiboot ELF).
+$(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/guest.ld $(wildcard tests/guests/*.inc)
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c -Itests/guests -o $(BUILD)/guests/$*.o $<
+	ld -m elf_i386 -nostdlib -T tests/guests/guest.ld -o $@ $(BUILD)/guests/$*.o
+
+guests: $(GUEST_BIN)
+
+system: $(BUILD)/vslice guests
+	@tests/system/run
+
+# libFuzzer harnesses (clang), one per guest- or user-facing parser.
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=gnu11 -Iinclude -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(LIB_SRC) -lpthread -lutil
+fuzz: $(FUZZ_BIN)
+fuzz-smoke: $(FUZZ_BIN)
+	@tests/fuzz/run-smoke $(FUZZ_BIN)
+
+check: all unit unit-san fuzz-smoke system
+
+bench: $(BUILD)/vslice guests
+	bench/run
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -27,6 +27,8 @@ struct acpi_pm {
 	/* Monotonic clock in nanoseconds; clock_gettime if NULL (tests set it). */
 	uint64_t (*now_ns)(void *opaque);
 	uint16_t pm1_sts, pm1_en, pm1_cnt;
+	uint8_t reset_reg; /* last value written to the reset register */
+	int sci_level;     /* last level driven on the SCI line */
 };
 
 void acpi_pm_init(struct acpi_pm *pm, struct irq_line sci,
@@ -38,5 +40,8 @@ void acpi_pm_io(void *opaque, uint64_t offset, void *data, unsigned len,
 /* Reset register at ACPI_RESET_PORT (1 byte). */
 void acpi_pm_reset_io(void *opaque, uint64_t offset, void *data, unsigned len,
 		      bool is_write);
+/* The host presses the power button: sets PWRBTN_STS, raising the SCI if the
+ * guest enabled it (an ACPI guest then shuts down cleanly). */
+void acpi_pm_power_button(struct acpi_pm *pm);
 
 #endif

@@ -17,11 +17,17 @@ struct cmos_rtc {
 	 * set it. */
 	time_t (*now)(void *opaque);
 	void *now_opaque;
+	/* Optional finer clock: UTC nanoseconds since the epoch. When set it
+	 * is used instead of now() and also times the UIP bit; tests set it. */
+	uint64_t (*now_ns)(void *opaque);
 	/* Guest-set offset from host time, seconds (guest writes the clock). */
 	int64_t offset;
 	uint8_t index;
 	bool nmi_disabled;
 	uint8_t nvram[128]; /* registers 0x00-0x0d live here too */
+	/* Guest time (seconds) at the last read of register C, for its
+	 * update-ended flag; INT64_MIN before the first read. */
+	int64_t last_c_read;
 };
 
 void cmos_rtc_init(struct cmos_rtc *r, struct irq_line irq);

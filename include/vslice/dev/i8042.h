@@ -19,6 +19,9 @@ struct i8042 {
 	uint8_t status, cmd_byte, pending_cmd, out_port;
 	uint8_t outbuf[8];
 	unsigned out_head, out_count;
+	/* Per queued byte: status bits it brings along (AUXB, TIMEOUT). */
+	uint8_t outflags[8];
+	int kbd_level, aux_level; /* last levels driven on the irq lines */
 };
 
 void i8042_init(struct i8042 *k, void (*reset)(void *opaque), void *opaque,

@@ -60,7 +60,7 @@ $(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/guest.ld $(wildcard tests/g
 guests: $(GUEST_BIN)
 
 system: $(BUILD)/vslice guests
-	@tests/system/run
+	@VSLICE=$(BUILD)/vslice tests/system/run
 
 # libFuzzer harnesses (clang), one per guest- or user-facing parser.
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)

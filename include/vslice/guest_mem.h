@@ -44,6 +44,9 @@ void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 /* 0 on success, -1 if any byte of the range is not RAM. */
 int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len);
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len);
+/* Bytes of guest RAM the host has resident (pages the guest or the VMM
+ * touched), for memory accounting. 0 for caller buffers. */
+uint64_t gm_resident_bytes(const struct guest_mem *gm);
 /* Highest gpa+1 of RAM below 4 GiB. */
 uint64_t gm_low_ram_end(const struct guest_mem *gm);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "vslice/guest_mem.h"
 
@@ -107,4 +108,22 @@ uint64_t gm_low_ram_end(const struct guest_mem *gm)
 			end = r->gpa + r->size;
 	}
 	return end;
+}
+
+uint64_t gm_resident_bytes(const struct guest_mem *gm)
+{
+	if (!gm->owned || !gm->nregions)
+		return 0;
+	long psz = sysconf(_SC_PAGESIZE);
+	size_t pages = (gm->ram_size + (uint64_t)psz - 1) / (uint64_t)psz;
+	uint64_t resident = 0;
+	unsigned char vec[4096];
+	for (size_t done = 0; done < pages; done += sizeof(vec)) {
+		size_t n = pages - done < sizeof(vec) ? pages - done : sizeof(vec);
+		if (mincore(gm->region[0].host + done * (size_t)psz, n * (size_t)psz, vec) < 0)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			resident += vec[i] & 1;
+	}
+	return resident * (uint64_t)psz;
 }

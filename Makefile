@@ -62,12 +62,20 @@ guests: $(GUEST_BIN)
 system: $(BUILD)/vslice guests
 	@VSLICE=$(BUILD)/vslice tests/system/run
 
-# libFuzzer harnesses (clang), one per guest- or user-facing parser.
+# libFuzzer harnesses (clang), one per guest- or user-facing parser. The
+# library is built once with fuzzer instrumentation and shared by all.
+FUZZ_CFLAGS = -std=gnu11 -Iinclude -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+FUZZ_OBJ = $(LIB_SRC:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -Iinclude -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o $@ $< $(LIB_SRC) -lpthread -lutil
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/libvslice-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libvslice-fuzz.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libvslice-fuzz.a -lpthread -lutil
 fuzz: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run-smoke $(FUZZ_BIN)
@@ -80,4 +88,4 @@ bench: $(BUILD)/vslice guests
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

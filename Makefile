@@ -24,7 +24,7 @@ CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GUEST_BIN = $(GUEST_SRC:tests/guests/%.S=$(BUILD)/guests/%.elf)
 
-.PHONY: all unit unit-san guests system fuzz fuzz-smoke check clean bench
+.PHONY: all unit unit-san guests system fuzz fuzz-smoke difftest difftest-ci check clean bench
 all: $(BUILD)/vslice guests
 
 $(BUILD)/obj/%.o: %.c
@@ -80,7 +80,14 @@ fuzz: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run-smoke $(FUZZ_BIN)
 
-check: all unit unit-san fuzz-smoke system
+# Differential testing of the software CPU against the host CPU.
+difftest:
+	$(MAKE) -C tests/difftest
+# Bounded run for CI: replay the saved cases, then a fixed number of new ones.
+difftest-ci:
+	$(MAKE) -C tests/difftest replay run
+
+check: all unit unit-san fuzz-smoke difftest-ci system
 
 bench: $(BUILD)/vslice guests
 	bench/run

@@ -1,0 +1,378 @@
+/* The software CPU's instruction loop: emu_step() (fault recovery,
+ * interrupt check, fetch/decode, dispatch to the instruction families),
+ * and the operand, stack and atomic read-modify-write helpers the
+ * families share. */
+#include "emu_exec.h"
+
+_Noreturn void emu_ud(struct emu_cpu *c)
+{
+	emu_raise_noerr(c, EXC_UD);
+}
+
+uint64_t emu_ea(const struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t a = in->disp;
+
+	if (in->rip_rel)
+		a += c->rip;
+	if (in->base != NO_REG)
+		a += c->gpr[in->base];
+	if (in->index != NO_REG)
+		a += c->gpr[in->index] << in->scale;
+	return a & addr_mask(in->addrsize);
+}
+
+uint64_t rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
+{
+	if (!in->is_mem)
+		return reg_get(c, in, in->rm, size);
+	return emu_read(c, in->seg, emu_ea(c, in), size);
+}
+
+void rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v)
+{
+	if (!in->is_mem)
+		reg_set(c, in, in->rm, size, v);
+	else
+		emu_write(c, in->seg, emu_ea(c, in), size, v);
+}
+
+unsigned stack_addr_size(const struct emu_cpu *c)
+{
+	if (c->mode == MODE_LONG64)
+		return 8;
+	return SEG_ATTR_DB(c->seg[S_SS].attr) ? 4 : 2;
+}
+
+static void set_sp(struct emu_cpu *c, unsigned as, uint64_t sp)
+{
+	if (as == 2)
+		c->gpr[R_SP] = (c->gpr[R_SP] & ~0xffffULL) | (sp & 0xffff);
+	else
+		c->gpr[R_SP] = sp & addr_mask(as);
+}
+
+void emu_push(struct emu_cpu *c, unsigned size, uint64_t v)
+{
+	unsigned as = stack_addr_size(c);
+	uint64_t sp = (c->gpr[R_SP] - size) & addr_mask(as);
+
+	emu_write(c, S_SS, sp, size, v);
+	set_sp(c, as, sp);
+}
+
+uint64_t emu_pop(struct emu_cpu *c, unsigned size)
+{
+	unsigned as = stack_addr_size(c);
+	uint64_t sp = c->gpr[R_SP] & addr_mask(as);
+	uint64_t v = emu_read(c, S_SS, sp, size);
+
+	set_sp(c, as, sp + size);
+	return v;
+}
+
+uint64_t emu_stack_peek(struct emu_cpu *c, unsigned off, unsigned size)
+{
+	unsigned as = stack_addr_size(c);
+
+	return emu_read(c, S_SS, (c->gpr[R_SP] + off) & addr_mask(as), size);
+}
+
+static inline bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+void emu_jump_near(struct emu_cpu *c, uint64_t target, unsigned opsize)
+{
+	if (opsize < 8)
+		target &= size_mask(opsize);
+	if (c->mode == MODE_LONG64) {
+		if (!canonical(target))
+			emu_raise(c, EXC_GP, 0);
+	} else if (target > c->seg[S_CS].limit) {
+		emu_raise(c, EXC_GP, 0);
+	}
+	c->rip = target;
+}
+
+bool emu_cond(const struct emu_cpu *c, unsigned cc)
+{
+	uint64_t f = c->rflags;
+	bool r;
+
+	switch ((cc >> 1) & 7) {
+	case 0: r = f & FL_OF; break;
+	case 1: r = f & FL_CF; break;
+	case 2: r = f & FL_ZF; break;
+	case 3: r = f & (FL_CF | FL_ZF); break;
+	case 4: r = f & FL_SF; break;
+	case 5: r = f & FL_PF; break;
+	case 6: r = !(f & FL_SF) != !(f & FL_OF); break;
+	default: r = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF)); break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+#define RMW_ATOMIC(type)                                                                     \
+	do {                                                                                 \
+		type *p_ = ptr;                                                              \
+		type o_ = __atomic_load_n(p_, __ATOMIC_SEQ_CST);                             \
+		for (;;) {                                                                   \
+			uint64_t f_ = c->rflags;                                             \
+			type n_ = (type)op(ctx, size, o_, &f_);                              \
+			if (__atomic_compare_exchange_n(p_, &o_, n_, false, __ATOMIC_SEQ_CST, \
+							__ATOMIC_SEQ_CST)) {                 \
+				c->rflags = f_;                                              \
+				return o_;                                                   \
+			}                                                                    \
+		}                                                                            \
+	} while (0)
+
+uint64_t emu_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned size, emu_rmw_fn op,
+		 void *ctx)
+{
+	uint64_t fl = c->rflags, old, val, off;
+
+	if (!in->is_mem) {
+		old = reg_get(c, in, in->rm, size);
+		val = op(ctx, size, old, &fl);
+		reg_set(c, in, in->rm, size, val);
+		c->rflags = fl;
+		return old;
+	}
+	off = emu_ea(c, in);
+	if (in->lock) {
+		void *ptr = emu_rmw_ptr(c, in->seg, off, size);
+
+		if (ptr) {
+			switch (size) {
+			case 1: RMW_ATOMIC(uint8_t);
+			case 2: RMW_ATOMIC(uint16_t);
+			case 4: RMW_ATOMIC(uint32_t);
+			default: RMW_ATOMIC(uint64_t);
+			}
+		}
+	}
+	old = emu_read(c, in->seg, off, size);
+	val = op(ctx, size, old, &fl);
+	emu_write(c, in->seg, off, size, val);
+	c->rflags = fl;
+	return old;
+}
+
+#define CAS_ATOMIC(type)                                                                   \
+	do {                                                                               \
+		type e_ = (type)*expected;                                                 \
+		bool ok_ = __atomic_compare_exchange_n((type *)ptr, &e_, (type)desired,    \
+						       false, __ATOMIC_SEQ_CST,            \
+						       __ATOMIC_SEQ_CST);                  \
+		*expected = e_;                                                            \
+		return ok_;                                                                \
+	} while (0)
+
+bool emu_cmpxchg_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t *expected,
+		     uint64_t desired)
+{
+	void *ptr = emu_rmw_ptr(c, seg, off, size);
+	uint64_t cur;
+
+	if (ptr) {
+		switch (size) {
+		case 1: CAS_ATOMIC(uint8_t);
+		case 2: CAS_ATOMIC(uint16_t);
+		case 4: CAS_ATOMIC(uint32_t);
+		default: CAS_ATOMIC(uint64_t);
+		}
+	}
+	cur = emu_read(c, seg, off, size);
+	if (cur == (*expected & size_mask(size))) {
+		emu_write(c, seg, off, size, desired);
+		return true;
+	}
+	/* A locked compare always writes: store the old value back. */
+	emu_write(c, seg, off, size, cur);
+	*expected = cur;
+	return false;
+}
+
+/* Whether a LOCK prefix is allowed on this instruction. */
+static bool lock_allowed(const struct emu_insn *in)
+{
+	unsigned op = in->op, r = (in->modrm >> 3) & 7;
+
+	if (!in->is_mem)
+		return false;
+	if (in->map == MAP_1B) {
+		if (op < 0x38 && (op & 7) < 2)
+			return true;
+		switch (op) {
+		case 0x80: case 0x81: case 0x82: case 0x83:
+			return r != 7;
+		case 0x86: case 0x87:
+			return true;
+		case 0xf6: case 0xf7:
+			return r == 2 || r == 3;
+		case 0xfe: case 0xff:
+			return r < 2;
+		}
+		return false;
+	}
+	if (in->map == MAP_0F) {
+		switch (op) {
+		case 0xab: case 0xb3: case 0xbb: case 0xb0: case 0xb1: case 0xc0: case 0xc1:
+			return true;
+		case 0xba:
+			return r >= 5;
+		case 0xc7:
+			return r == 1;
+		}
+	}
+	return false;
+}
+
+static bool dispatch_1b(struct emu_cpu *c, const struct emu_insn *in)
+{
+	unsigned op = in->op;
+
+	if (op < 0x40) {
+		switch (op & 7) {
+		case 6: case 7:
+			if (op >= 0x20) /* DAA DAS AAA AAS */
+				return emu_exec_alu(c, in);
+			return emu_exec_move(c, in); /* PUSH/POP sreg */
+		default:
+			return emu_exec_alu(c, in);
+		}
+	}
+	switch (op) {
+	case 0x40 ... 0x4f: /* INC/DEC (REX in 64-bit code never gets here) */
+	case 0x80 ... 0x85:
+	case 0xa8: case 0xa9:
+	case 0xc0: case 0xc1: case 0xd0 ... 0xd3:
+	case 0xd4: case 0xd5: case 0xd6:
+		return emu_exec_alu(c, in);
+	case 0x69: case 0x6b:
+		return emu_exec_muldiv(c, in);
+	case 0xf6: case 0xf7:
+		if (((in->modrm >> 3) & 7) < 4)
+			return emu_exec_alu(c, in);
+		return emu_exec_muldiv(c, in);
+	case 0xfe:
+		return emu_exec_alu(c, in);
+	case 0xff:
+		switch ((in->modrm >> 3) & 7) {
+		case 0: case 1:
+			return emu_exec_alu(c, in);
+		case 6:
+			return emu_exec_move(c, in);
+		default:
+			return emu_exec_control(c, in);
+		}
+	case 0x62: case 0x70 ... 0x7f: case 0x9a: case 0xc2: case 0xc3: case 0xc8 ... 0xcf:
+	case 0xe0 ... 0xe3: case 0xe8 ... 0xeb: case 0xf1:
+		return emu_exec_control(c, in);
+	case 0x6c ... 0x6f: case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
+		return emu_exec_string(c, in);
+	case 0xd8 ... 0xdf: case 0x9b:
+		return emu_exec_x87(c, in);
+	case 0xe4 ... 0xe7: case 0xec ... 0xef: case 0xf4: case 0xfa: case 0xfb:
+		return emu_exec_system(c, in);
+	default:
+		return emu_exec_move(c, in);
+	}
+}
+
+static bool dispatch_0f(struct emu_cpu *c, const struct emu_insn *in)
+{
+	switch (in->op) {
+	case 0x00 ... 0x09: case 0x20 ... 0x23: case 0x30 ... 0x35: case 0xa2:
+		return emu_exec_system(c, in);
+	case 0x0d: case 0x18 ... 0x1f: /* prefetch, hints, multi-byte NOP */
+		return true;
+	case 0x40 ... 0x4f: case 0x90 ... 0x9f: case 0xa3: case 0xab: case 0xb3: case 0xbb:
+	case 0xba: case 0xb8: case 0xbc: case 0xbd: case 0xc8 ... 0xcf:
+		return emu_exec_bits(c, in);
+	case 0xa4: case 0xa5: case 0xac: case 0xad: case 0xb0: case 0xb1: case 0xc0: case 0xc1:
+	case 0xc7:
+		return emu_exec_alu(c, in);
+	case 0xaf:
+		return emu_exec_muldiv(c, in);
+	case 0x80 ... 0x8f:
+		return emu_exec_control(c, in);
+	case 0xa0: case 0xa1: case 0xa8: case 0xa9: case 0xb2: case 0xb4: case 0xb5: case 0xb6:
+	case 0xb7: case 0xbe: case 0xbf:
+		return emu_exec_move(c, in);
+	default:
+		return emu_exec_sse(c, in);
+	}
+}
+
+static void execute(struct emu_cpu *c, const struct emu_insn *in)
+{
+	bool ok;
+
+	if (in->lock && !lock_allowed(in))
+		emu_ud(c);
+	switch (in->map) {
+	case MAP_1B:
+		ok = dispatch_1b(c, in);
+		break;
+	case MAP_0F:
+		ok = dispatch_0f(c, in);
+		break;
+	default:
+		ok = emu_exec_sse(c, in);
+		break;
+	}
+	if (!ok)
+		emu_ud(c);
+}
+
+int emu_step(struct emu_cpu *c)
+{
+	struct emu_insn in;
+	bool shadow;
+	int vec;
+
+	c->insn_rip = c->rip;
+	c->insn_rsp = c->gpr[R_SP];
+	c->pending_exc = -1;
+	if (setjmp(c->fault_jmp) != 0) {
+		/* A fault in the instruction (or in delivering an event):
+		 * back to the instruction's start, then deliver it. A fault
+		 * during that delivery comes back here; emu_deliver()
+		 * escalates through exc_nesting. */
+		vec = c->pending_exc;
+		c->pending_exc = -1;
+		c->rip = c->insn_rip;
+		c->gpr[R_SP] = c->insn_rsp;
+		if (vec >= 0)
+			emu_deliver(c, vec, c->pending_has_err, c->pending_err, false, c->insn_rip);
+		c->exc_nesting = 0;
+		return 0;
+	}
+
+	shadow = c->interrupt_shadow;
+	c->interrupt_shadow = false;
+	if ((c->rflags & FL_IF) && !shadow) {
+		vec = emu_pending_interrupt(c);
+		if (vec >= 0) {
+			c->halted = false;
+			emu_deliver(c, vec, false, 0, false, c->rip);
+			c->exc_nesting = 0;
+			return 0;
+		}
+	}
+	if (c->halted)
+		return 1;
+
+	emu_decode(c, &in);
+	c->rip = c->insn_rip + in.len;
+	if (in.code_bits != 64)
+		c->rip &= in.code_bits == 16 ? 0xffff : 0xffffffffu;
+	execute(c, &in);
+	c->rflags &= ~(uint64_t)FL_RF;
+	c->icount++;
+	return c->halted ? 1 : 0;
+}

@@ -1,0 +1,150 @@
+/* Helpers shared by the software CPU's instruction families (emu_exec*.c):
+ * register and ModRM operand access, the stack, flags, and the family
+ * entry points called by the dispatcher in emu_exec.c. Internal to the
+ * core; emusys does not need it. */
+#ifndef VSLICE_EMU_EXEC_H
+#define VSLICE_EMU_EXEC_H
+
+#include "emu_cpu.h"
+#include "emu_decode.h"
+
+static inline uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static inline uint64_t sign_bit(unsigned size)
+{
+	return 1ULL << (8 * size - 1);
+}
+
+static inline uint64_t sext_to64(uint64_t v, unsigned size)
+{
+	unsigned sh = 64 - 8 * size;
+
+	return size >= 8 ? v : (uint64_t)((int64_t)(v << sh) >> sh);
+}
+
+/* General register r (0-15) at size 1/2/4/8; byte registers 4-7 are
+ * AH/CH/DH/BH unless a REX prefix is present. */
+static inline uint64_t reg_get(const struct emu_cpu *c, const struct emu_insn *in, unsigned r,
+			       unsigned size)
+{
+	if (size == 1) {
+		if (!in->rex && r >= 4 && r < 8)
+			return (c->gpr[r - 4] >> 8) & 0xff;
+		return c->gpr[r] & 0xff;
+	}
+	return c->gpr[r] & size_mask(size);
+}
+
+/* Writes like the CPU: 32-bit writes zero the upper half, 8/16-bit
+ * writes merge. */
+static inline void reg_set(struct emu_cpu *c, const struct emu_insn *in, unsigned r,
+			   unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		if (!in->rex && r >= 4 && r < 8)
+			c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ULL) | ((v & 0xff) << 8);
+		else
+			c->gpr[r] = (c->gpr[r] & ~0xffULL) | (v & 0xff);
+		break;
+	case 2:
+		c->gpr[r] = (c->gpr[r] & ~0xffffULL) | (v & 0xffff);
+		break;
+	case 4:
+		c->gpr[r] = v & 0xffffffffu;
+		break;
+	default:
+		c->gpr[r] = v;
+		break;
+	}
+}
+
+/* Effective address of the ModRM memory operand, masked to the address
+ * size (RIP-relative uses c->rip, already the next instruction). */
+uint64_t emu_ea(const struct emu_cpu *c, const struct emu_insn *in);
+
+/* ModRM r/m operand at the given size (register or memory). */
+uint64_t rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size);
+void rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v);
+
+/* Stack: address size (2/4/8) and push/pop of size bytes. push writes
+ * before it moves rsp; pop reads before it moves rsp. */
+unsigned stack_addr_size(const struct emu_cpu *c);
+void emu_push(struct emu_cpu *c, unsigned size, uint64_t v);
+uint64_t emu_pop(struct emu_cpu *c, unsigned size);
+/* Reads the stack at rsp+off without popping. */
+uint64_t emu_stack_peek(struct emu_cpu *c, unsigned off, unsigned size);
+/* Operand size of PUSH/POP and other stack ops (64 by default in 64-bit code). */
+static inline unsigned stack_opsize(const struct emu_insn *in)
+{
+	if (in->code_bits == 64)
+		return in->pfx66 && !(in->rex & 8) ? 2 : 8;
+	return in->opsize;
+}
+
+/* Mask of an address of the given size. */
+static inline uint64_t addr_mask(unsigned addrsize)
+{
+	return size_mask(addrsize);
+}
+
+/* Jumps to target (masked to opsize; #GP if outside CS limit or
+ * non-canonical). */
+void emu_jump_near(struct emu_cpu *c, uint64_t target, unsigned opsize);
+/* Condition code cc (0-15, the low nibble of Jcc) on c->rflags. */
+bool emu_cond(const struct emu_cpu *c, unsigned cc);
+
+/* ---- flags (emu_flags.c) ---- */
+/* ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP): result; updates the
+ * arithmetic flags in *fl (reads CF for ADC/SBB). */
+uint64_t alu_binop(unsigned op, unsigned size, uint64_t a, uint64_t b, uint64_t *fl);
+/* INC (dec=false) / DEC: CF untouched. */
+uint64_t alu_incdec(bool dec, unsigned size, uint64_t a, uint64_t *fl);
+/* NEG. */
+uint64_t alu_neg(unsigned size, uint64_t a, uint64_t *fl);
+/* Shift/rotate group 2: op 0-7 (ROL ROR RCL RCR SHL SHR SAL SAR), count
+ * already read (masked here). */
+uint64_t alu_shift(unsigned op, unsigned size, uint64_t a, unsigned count, uint64_t *fl);
+/* SHLD (left) / SHRD. */
+uint64_t alu_shiftd(bool left, unsigned size, uint64_t dst, uint64_t src, unsigned count,
+		    uint64_t *fl);
+/* SF, ZF, PF of a result; clears CF, OF, AF (logic ops). */
+void flags_logic(unsigned size, uint64_t r, uint64_t *fl);
+/* SF, ZF, PF of a result only. */
+void flags_szp(unsigned size, uint64_t r, uint64_t *fl);
+
+/* ---- families ---- */
+/* Each returns true if it handled the opcode, false for #UD. */
+bool emu_exec_move(struct emu_cpu *c, const struct emu_insn *in);    /* emu_exec_move.c */
+bool emu_exec_alu(struct emu_cpu *c, const struct emu_insn *in);     /* emu_exec_alu.c */
+bool emu_exec_muldiv(struct emu_cpu *c, const struct emu_insn *in);  /* emu_exec_muldiv.c */
+bool emu_exec_bits(struct emu_cpu *c, const struct emu_insn *in);    /* emu_exec_bits.c */
+bool emu_exec_string(struct emu_cpu *c, const struct emu_insn *in);  /* emu_exec_string.c */
+bool emu_exec_control(struct emu_cpu *c, const struct emu_insn *in); /* emu_exec_control.c */
+bool emu_exec_system(struct emu_cpu *c, const struct emu_insn *in);  /* emu_exec_sys.c */
+bool emu_exec_sse(struct emu_cpu *c, const struct emu_insn *in);     /* emu_exec_sse.c */
+bool emu_exec_x87(struct emu_cpu *c, const struct emu_insn *in);     /* emu_exec_x87.c */
+
+/* IN/OUT/INS/OUTS permission: IOPL, else the TSS I/O bitmap (#GP). */
+void emu_io_check(struct emu_cpu *c, uint16_t port, unsigned size);
+
+/* Raises #UD. */
+_Noreturn void emu_ud(struct emu_cpu *c);
+
+/* Locked or plain read-modify-write of the r/m operand: calls
+ * op(ctx, old, &fl) to compute the new value, retrying on contention when
+ * locked (host atomics on the RAM pointer). Returns the old value; the
+ * flags computed for the value that was stored end in c->rflags. */
+typedef uint64_t (*emu_rmw_fn)(void *ctx, unsigned size, uint64_t old, uint64_t *fl);
+uint64_t emu_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned size, emu_rmw_fn op,
+		 void *ctx);
+/* Compare-and-exchange on memory at (seg, off): if the value equals
+ * *expected, stores desired and returns true; else loads it into
+ * *expected. Atomic when the operand is RAM. */
+bool emu_cmpxchg_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
+		     uint64_t *expected, uint64_t desired);
+
+#endif

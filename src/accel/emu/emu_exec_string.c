@@ -1,0 +1,103 @@
+/* String instructions of the software CPU: MOVS, CMPS, STOS, LODS, SCAS,
+ * INS, OUTS, with REP/REPE/REPNE, the address size choosing rSI/rDI/rCX
+ * and DF the direction. A long REP runs in slices: after
+ * EMU_REP_SLICE iterations the instruction restarts (rip unchanged) so
+ * interrupts are taken between slices, as on hardware. Registers are
+ * updated after each iteration, so a fault leaves them consistent. */
+#include "emu_exec.h"
+
+#define EMU_REP_SLICE 4096
+
+/* Updates an index/count register at the address size. */
+static void set_areg(struct emu_cpu *c, unsigned r, unsigned as, uint64_t v)
+{
+	if (as == 2)
+		c->gpr[r] = (c->gpr[r] & ~0xffffULL) | (v & 0xffff);
+	else
+		c->gpr[r] = v & addr_mask(as);
+}
+
+bool emu_exec_string(struct emu_cpu *c, const struct emu_insn *in)
+{
+	unsigned op = in->op;
+	unsigned size = (op & 1) ? in->opsize : 1;
+	unsigned as = in->addrsize;
+	uint64_t am = addr_mask(as);
+	int64_t delta = (c->rflags & FL_DF) ? -(int64_t)size : (int64_t)size;
+	bool rep = in->rep != 0;
+	bool cmp = (op >= 0xa6 && op <= 0xa7) || op >= 0xae;
+	uint64_t count = c->gpr[R_CX] & am;
+	unsigned done = 0;
+	uint16_t port = (uint16_t)c->gpr[R_DX];
+
+	if (op >= 0x6c && op <= 0x6f) {
+		size = (op & 1) ? (in->opsize == 2 ? 2 : 4) : 1;
+		delta = (c->rflags & FL_DF) ? -(int64_t)size : (int64_t)size;
+		emu_io_check(c, port, size);
+	}
+	if (rep && count == 0)
+		return true;
+
+	for (;;) {
+		uint64_t si = c->gpr[R_SI] & am, di = c->gpr[R_DI] & am;
+		uint64_t v, fl;
+
+		switch (op) {
+		case 0x6c: case 0x6d: /* INS */
+			v = emu_port_in(c, port, size);
+			emu_write(c, S_ES, di, size, v);
+			set_areg(c, R_DI, as, di + delta);
+			break;
+		case 0x6e: case 0x6f: /* OUTS */
+			v = emu_read(c, in->seg, si, size);
+			emu_port_out(c, port, size, (uint32_t)v);
+			set_areg(c, R_SI, as, si + delta);
+			break;
+		case 0xa4: case 0xa5: /* MOVS */
+			v = emu_read(c, in->seg, si, size);
+			emu_write(c, S_ES, di, size, v);
+			set_areg(c, R_SI, as, si + delta);
+			set_areg(c, R_DI, as, di + delta);
+			break;
+		case 0xa6: case 0xa7: /* CMPS: [rSI] - [rDI] */
+			v = emu_read(c, in->seg, si, size);
+			fl = c->rflags;
+			alu_binop(7, size, v, emu_read(c, S_ES, di, size), &fl);
+			c->rflags = fl;
+			set_areg(c, R_SI, as, si + delta);
+			set_areg(c, R_DI, as, di + delta);
+			break;
+		case 0xaa: case 0xab: /* STOS */
+			emu_write(c, S_ES, di, size, c->gpr[R_AX]);
+			set_areg(c, R_DI, as, di + delta);
+			break;
+		case 0xac: case 0xad: /* LODS */
+			v = emu_read(c, in->seg, si, size);
+			reg_set(c, in, R_AX, size, v);
+			set_areg(c, R_SI, as, si + delta);
+			break;
+		default: /* SCAS: rAX - [rDI] */
+			fl = c->rflags;
+			alu_binop(7, size, c->gpr[R_AX], emu_read(c, S_ES, di, size), &fl);
+			c->rflags = fl;
+			set_areg(c, R_DI, as, di + delta);
+			break;
+		}
+		if (!rep)
+			return true;
+		count = (count - 1) & am;
+		set_areg(c, R_CX, as, count);
+		if (count == 0)
+			return true;
+		if (cmp) {
+			bool zf = c->rflags & FL_ZF;
+
+			if (in->rep == 0xf3 ? !zf : zf)
+				return true;
+		}
+		if (++done >= EMU_REP_SLICE) {
+			c->rip = c->insn_rip; /* continue in the next step */
+			return true;
+		}
+	}
+}

@@ -1,0 +1,221 @@
+/* Interpreter side of the differential tester: a flat 64-bit user-mode
+ * environment for the software CPU's core (emu_decode.c, emu_exec*.c,
+ * emu_flags.c) with the same code page and scratch memory as the native
+ * side. It provides the emu_cpu.h memory and system functions the core
+ * calls: memory outside the two regions faults, exceptions are recorded
+ * instead of delivered, and system operations raise #UD (the generator
+ * never emits them). */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/accel/emu/emu_cpu.h"
+#include "dt.h"
+
+struct dt_env {
+	struct emu_cpu cpu; /* first: the functions below get &cpu */
+	uint8_t code[4096];
+	uint8_t mem[DT_SCRATCH_SIZE];
+	int exc; /* vector delivered, or -1 */
+};
+
+static struct dt_env *env_of(struct emu_cpu *c)
+{
+	return (struct dt_env *)((char *)c - offsetof(struct dt_env, cpu));
+}
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+static uint8_t *host_addr(struct emu_cpu *c, uint64_t off, unsigned len, bool write)
+{
+	struct dt_env *e = env_of(c);
+
+	if (off >= DT_SCRATCH_ADDR && off - DT_SCRATCH_ADDR + len <= DT_SCRATCH_SIZE &&
+	    off + len > off)
+		return e->mem + (off - DT_SCRATCH_ADDR);
+	if (!write && off >= DT_CODE_ADDR && off - DT_CODE_ADDR + len <= sizeof(e->code))
+		return e->code + (off - DT_CODE_ADDR);
+	if (!canonical(off) || !canonical(off + len - 1))
+		emu_raise(c, EXC_GP, 0);
+	c->cr2 = off;
+	emu_raise(c, EXC_PF, write ? 7 : 5);
+}
+
+uint64_t emu_read(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, host_addr(c, off, size, false), size);
+	return v;
+}
+
+void emu_write(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
+{
+	memcpy(host_addr(c, off, size, true), &val, size);
+}
+
+void emu_read_bytes(struct emu_cpu *c, int seg, uint64_t off, void *dst, unsigned len)
+{
+	memcpy(dst, host_addr(c, off, len, false), len);
+}
+
+void emu_write_bytes(struct emu_cpu *c, int seg, uint64_t off, const void *src, unsigned len)
+{
+	memcpy(host_addr(c, off, len, true), src, len);
+}
+
+uint8_t emu_fetch8(struct emu_cpu *c, uint64_t off)
+{
+	struct dt_env *e = env_of(c);
+
+	if (off < DT_CODE_ADDR || off >= DT_CODE_ADDR + sizeof(e->code))
+		emu_raise(c, EXC_PF, 0x15);
+	return e->code[off - DT_CODE_ADDR];
+}
+
+unsigned emu_fetch_bytes(struct emu_cpu *c, uint64_t off, uint8_t *dst, unsigned len,
+			 uint64_t *gpa)
+{
+	struct dt_env *e = env_of(c);
+	unsigned n;
+
+	if (off < DT_CODE_ADDR || off >= DT_CODE_ADDR + sizeof(e->code))
+		emu_raise(c, EXC_PF, 0x15);
+	n = (unsigned)(DT_CODE_ADDR + sizeof(e->code) - off);
+	if (n > len)
+		n = len;
+	memcpy(dst, e->code + (off - DT_CODE_ADDR), n);
+	if (gpa)
+		*gpa = off;
+	return n;
+}
+
+uint64_t emu_read_linear(struct emu_cpu *c, uint64_t lin, unsigned size, int cpl)
+{
+	return emu_read(c, S_DS, lin, size);
+}
+
+void emu_write_linear(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t val, int cpl)
+{
+	emu_write(c, S_DS, lin, size, val);
+}
+
+void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+	return host_addr(c, off, size, true);
+}
+
+void emu_tlb_flush(struct emu_cpu *c, bool include_global)
+{
+}
+
+void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
+{
+}
+
+_Noreturn void emu_raise(struct emu_cpu *c, int vector, uint32_t err)
+{
+	c->pending_exc = vector;
+	c->pending_has_err = false;
+	c->pending_err = err;
+	longjmp(c->fault_jmp, 1);
+}
+
+_Noreturn void emu_raise_noerr(struct emu_cpu *c, int vector)
+{
+	emu_raise(c, vector, 0);
+}
+
+void emu_deliver(struct emu_cpu *c, int vector, bool has_err, uint32_t err, bool is_soft,
+		 uint64_t next_rip)
+{
+	env_of(c)->exc = vector;
+}
+
+/* System operations: never generated; #UD if reached. */
+#define UD_STUB(decl) \
+	decl { emu_raise(c, EXC_UD, 0); }
+UD_STUB(void emu_load_seg(struct emu_cpu *c, int seg, uint16_t sel))
+UD_STUB(void emu_far_jmp(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsize))
+UD_STUB(void emu_far_call(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsize,
+			  uint64_t next_rip))
+UD_STUB(void emu_far_ret(struct emu_cpu *c, unsigned opsize, uint16_t pop_bytes))
+UD_STUB(void emu_iret(struct emu_cpu *c, unsigned opsize))
+UD_STUB(void emu_syscall(struct emu_cpu *c, uint64_t next_rip))
+UD_STUB(void emu_sysret(struct emu_cpu *c, unsigned opsize))
+UD_STUB(void emu_sysenter(struct emu_cpu *c))
+UD_STUB(void emu_sysexit(struct emu_cpu *c, unsigned opsize))
+UD_STUB(void emu_write_cr(struct emu_cpu *c, int cr, uint64_t val))
+UD_STUB(uint64_t emu_read_cr(struct emu_cpu *c, int cr))
+UD_STUB(void emu_lgdt_lidt(struct emu_cpu *c, bool idt, uint64_t base, uint16_t limit))
+UD_STUB(void emu_lldt(struct emu_cpu *c, uint16_t sel))
+UD_STUB(void emu_ltr(struct emu_cpu *c, uint16_t sel))
+UD_STUB(uint64_t emu_rdmsr(struct emu_cpu *c, uint32_t msr))
+UD_STUB(void emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t val))
+UD_STUB(uint64_t emu_rdtsc(struct emu_cpu *c))
+UD_STUB(void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4]))
+UD_STUB(uint32_t emu_port_in(struct emu_cpu *c, uint16_t port, unsigned size))
+UD_STUB(void emu_port_out(struct emu_cpu *c, uint16_t port, unsigned size, uint32_t val))
+UD_STUB(void emu_swapgs(struct emu_cpu *c))
+
+void emu_update_mode(struct emu_cpu *c)
+{
+}
+
+int emu_pending_interrupt(struct emu_cpu *c)
+{
+	return -1;
+}
+
+static enum dt_exc exc_class(int vec)
+{
+	switch (vec) {
+	case -1: return DT_OK;
+	case EXC_UD: return DT_EXC_UD;
+	case EXC_DE: return DT_EXC_DE;
+	case EXC_GP: case EXC_PF: case EXC_SS: case EXC_AC: return DT_EXC_GP;
+	case EXC_BP: return DT_EXC_BP;
+	default: return DT_EXC_OTHER;
+	}
+}
+
+void dt_emu_run(const struct dt_case *k, struct dt_result *res)
+{
+	struct dt_env *e = calloc(1, sizeof(*e));
+	struct emu_cpu *c;
+
+	if (!e) {
+		res->exc = DT_EXC_OTHER;
+		return;
+	}
+	memset(e->code, 0xcc, sizeof(e->code));
+	memcpy(e->code, k->code, k->len);
+	dt_fill_mem(e->mem, k->mem_seed);
+	e->exc = -1;
+	c = &e->cpu;
+	c->mode = MODE_LONG64;
+	c->cpl = 3;
+	c->cr0 = 0x80050033;
+	c->cr4 = 0x6f0;
+	c->efer = 0xd01;
+	c->seg[S_CS].attr = 0xfb | (1 << 9); /* code, DPL 3, present, L */
+	c->seg[S_SS].attr = 0xf3;
+	memcpy(c->gpr, k->in.gpr, sizeof(c->gpr));
+	c->rflags = k->in.rflags | 2;
+	memcpy(c->fpu.xmm, k->in.xmm, sizeof(c->fpu.xmm));
+	c->fpu.mxcsr = k->in.mxcsr;
+	c->rip = DT_CODE_ADDR;
+	emu_step(c);
+	res->exc = exc_class(e->exc);
+	if (res->exc == DT_OK && c->rip != DT_CODE_ADDR + k->len)
+		res->exc = DT_EXC_OTHER; /* a jump somewhere: not generated */
+	memcpy(res->out.gpr, c->gpr, sizeof(c->gpr));
+	res->out.rflags = c->rflags;
+	memcpy(res->out.xmm, c->fpu.xmm, sizeof(c->fpu.xmm));
+	res->out.mxcsr = c->fpu.mxcsr;
+	memcpy(res->mem, e->mem, DT_SCRATCH_SIZE);
+	free(e);
+}

@@ -366,14 +366,14 @@ int vm_run(struct vm *vm)
 	return vm->exit_status;
 }
 
-/* VmRSS of this process in KiB, 0 if unknown. */
+/* Peak resident set (VmHWM) of this process in KiB, 0 if unknown. */
 static unsigned long self_rss_kib(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
 	unsigned long kib = 0;
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %lu kB", &kib) == 1)
+		if (sscanf(line, "VmHWM: %lu kB", &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
@@ -383,7 +383,7 @@ static unsigned long self_rss_kib(void)
 void vm_destroy(struct vm *vm)
 {
 	if (vm->mem.owned)
-		log_info("memory: VmRSS %lu KiB, of which guest RAM %llu KiB",
+		log_info("memory: peak RSS %lu KiB; guest RAM resident now %llu KiB",
 			 self_rss_kib(), (unsigned long long)(gm_resident_bytes(&vm->mem) >> 10));
 	vm_unboot(vm);
 	if (vm->serial_open)

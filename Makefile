@@ -9,7 +9,7 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wvla \
            -Werror=implicit-function-declaration -Werror=incompatible-pointer-types
 ALL_CFLAGS = -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE -MMD -MP $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  = -lpthread -lutil $(EXTRA_LDLIBS)
+LDLIBS  = -lpthread -lutil -lm $(EXTRA_LDLIBS)
 
 LIB_SRC  = $(sort $(wildcard src/core/*.c src/mem/*.c src/bus/*.c src/dev/*.c \
              src/boot/*.c src/arch/x86/*.c src/accel/*.c src/accel/kvm/*.c \
@@ -57,7 +57,18 @@ $(BUILD)/guests/%.elf: tests/guests/%.S tests/guests/guest.ld $(wildcard tests/g
 	$(CC) -m32 -c -Itests/guests -o $(BUILD)/guests/$*.o $<
 	ld -m elf_i386 -nostdlib -T tests/guests/guest.ld -o $@ $(BUILD)/guests/$*.o
 
-guests: $(GUEST_BIN)
+# 64-bit test guests: Multiboot kernels that enter long mode themselves.
+# Assembled as ELF64 (64-bit relocations), converted to the ELF32 file a
+# Multiboot loader expects.
+GUEST64_SRC = $(sort $(wildcard tests/guests64/*.S))
+GUEST64_BIN = $(GUEST64_SRC:tests/guests64/%.S=$(BUILD)/guests64/%.elf)
+$(BUILD)/guests64/%.elf: tests/guests64/%.S tests/guests64/long.inc tests/guests/guest.ld $(wildcard tests/guests/*.inc)
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -c -Itests/guests -Itests/guests64 -o $(BUILD)/guests64/$*.o $<
+	ld -m elf_x86_64 -nostdlib -T tests/guests/guest.ld -o $(BUILD)/guests64/$*.elf64 $(BUILD)/guests64/$*.o
+	objcopy -I elf64-x86-64 -O elf32-i386 $(BUILD)/guests64/$*.elf64 $@
+
+guests: $(GUEST_BIN) $(GUEST64_BIN)
 
 system: $(BUILD)/vslice guests
 	@VSLICE=$(BUILD)/vslice tests/system/run
@@ -75,7 +86,7 @@ $(BUILD)/libvslice-fuzz.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libvslice-fuzz.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libvslice-fuzz.a -lpthread -lutil
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libvslice-fuzz.a -lpthread -lutil -lm
 fuzz: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/run-smoke $(FUZZ_BIN)

@@ -20,12 +20,12 @@ last_output() {
 	tail -n 10 "$TMP/err" 2>/dev/null
 }
 
-# vm ARGS...: runs `vslice run --accel kvm ARGS` with stdin from /dev/null
+# vm ARGS...: runs `vslice run --accel $ACCEL ARGS` (default kvm) with stdin from /dev/null
 # and a timeout; sets STATUS, leaves stdout in $TMP/out (CRs stripped in
 # $TMP/out.txt) and stderr in $TMP/err.
 vm() {
 	STATUS=0
-	timeout -k 5 "${VM_TIMEOUT:-30}" "$VSLICE" run --accel kvm "$@" \
+	timeout -k 5 "${VM_TIMEOUT:-30}" "$VSLICE" run --accel "${ACCEL:-kvm}" "$@" \
 		</dev/null >"$TMP/out" 2>"$TMP/err" || STATUS=$?
 	tr -d '\r' <"$TMP/out" >"$TMP/out.txt"
 	if [ "$STATUS" -eq 124 ] || [ "$STATUS" -eq 137 ]; then

@@ -103,5 +103,8 @@ extern const struct accel_ops accel_emu_ops;
 
 /* Looks an accelerator up by name ("kvm", "emu"); NULL if unknown. */
 const struct accel_ops *accel_find(const char *name);
+/* Whether the host CPU has hardware virtualisation (VT-x or AMD-V), which
+ * KVM needs to run unmodified guests in every mode. */
+bool accel_host_has_hw_virt(void);
 
 #endif

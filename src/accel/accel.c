@@ -1,4 +1,5 @@
 /* Accelerator registry. */
+#include <stdio.h>
 #include <string.h>
 
 #include "vslice/accel.h"
@@ -10,4 +11,23 @@ const struct accel_ops *accel_find(const char *name)
 		if (strcmp(all[i]->name, name) == 0)
 			return all[i];
 	return NULL;
+}
+
+bool accel_host_has_hw_virt(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5) != 0)
+			continue;
+		/* Whole-word match of "vmx" (Intel VT-x) or "svm" (AMD-V). */
+		for (char *tok = strtok(line, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+			if (strcmp(tok, "vmx") == 0 || strcmp(tok, "svm") == 0)
+				found = true;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return found;
 }

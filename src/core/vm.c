@@ -80,12 +80,16 @@ static int select_accel(struct vm *vm, int *status, struct errbuf *eb)
 	struct errbuf why;
 	const char *name = vm->cfg.accel;
 	if (strcmp(name, "auto") == 0) {
-		if (accel_kvm_ops.available(&why)) {
+		bool kvm_ok = accel_kvm_ops.available(&why);
+		if (kvm_ok && accel_host_has_hw_virt()) {
 			vm->accel = &accel_kvm_ops;
-			log_info("--accel auto: using kvm (/dev/kvm is usable)");
+			log_info("--accel auto: using kvm (/dev/kvm is usable and the CPU has VT-x/AMD-V)");
 		} else if (accel_emu_ops.available(NULL)) {
 			vm->accel = &accel_emu_ops;
-			fprintf(stderr, "vslice: --accel auto: using the software CPU (emu): %s\n", why.msg);
+			fprintf(stderr, "vslice: --accel auto: using the software CPU (emu): %s\n",
+				kvm_ok ? "/dev/kvm works but this CPU has no VT-x/AMD-V (no vmx/svm in /proc/cpuinfo), "
+					 "so KVM cannot run unmodified guests here"
+				       : why.msg);
 		} else {
 			*status = VM_EXIT_FAILURE;
 			return errbuf_set(eb, "%s", why.msg);

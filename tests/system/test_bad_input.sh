@@ -19,6 +19,10 @@ bad() {
 	(cd "$work" && timeout -k 5 30 "$VSLICE" run --serial "file:$log" "$@" \
 		</dev/null >"$TMP/out" 2>"$TMP/err") || status=$?
 	local first nlines problem=""
+	# --accel auto (the default) says which accelerator it picked before
+	# the input is checked; that notice is not part of the error.
+	grep -v '^vslice: --accel auto: ' "$TMP/err" >"$TMP/err.f" || true
+	mv "$TMP/err.f" "$TMP/err"
 	first=$(head -n 1 "$TMP/err")
 	nlines=$(wc -l <"$TMP/err")
 	if [ "$status" -ne 2 ]; then

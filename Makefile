@@ -24,13 +24,14 @@ CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 GUEST_BIN = $(GUEST_SRC:tests/guests/%.S=$(BUILD)/guests/%.elf)
 
+.PHONY: guest all unit unit-san guests system fuzz fuzz-smoke difftest difftest-ci check clean bench
+all: $(BUILD)/vslice guests
+
 # The default Linux guest, built from Debian packages (downloads ~27 MB the
 # first time; the script itself decides whether anything needs rebuilding).
 guest:
 	scripts/build-guest --out $(BUILD)/guest
 
-.PHONY: guest all unit unit-san guests system fuzz fuzz-smoke difftest difftest-ci check clean bench
-all: $(BUILD)/vslice guests
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -3,7 +3,8 @@
  * RFLAGS (minus the bits the SDM leaves undefined for the instruction),
  * XMM registers, MXCSR and the scratch memory, and saves mismatches as
  * regression cases.
- *   difftest [--seed N] [--count N] [--save DIR] [--quiet]
+ *   difftest [--seed N] [--count N] [--save DIR] [--quiet] [--sse|--x87]
+ *            (--sse: only SSE2/MMX cases; --x87: only x87 sequences)
  *   difftest --replay DIR     (CI: every case file in DIR must match) */
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +20,7 @@
 
 static const char *exc_name(enum dt_exc e)
 {
-	static const char *n[] = {"none", "#UD", "#DE", "#GP/#PF", "#BP", "other"};
+	static const char *n[] = {"none", "#UD", "#DE/#XM", "#GP/#PF", "#BP", "other"};
 
 	return n[e];
 }
@@ -54,6 +55,28 @@ static bool compare(const struct dt_case *k, const struct dt_result *nat,
 	for (unsigned i = 0; i < 16; i++)
 		if (memcmp(nat->out.xmm[i], emu->out.xmm[i], 16))
 			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, " xmm%u differs", i);
+	for (unsigned i = 0; i < 8; i++)
+		if (nat->out.mm[i] != emu->out.mm[i])
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+					      " mm%u: native %016" PRIx64 " emu %016" PRIx64, i,
+					      nat->out.mm[i], emu->out.mm[i]);
+	/* x87 TOP and which registers are empty (MMX instructions set TOP 0
+	 * and every tag non-empty, EMMS empties them). FNSTENV recomputes the
+	 * non-empty tags from the contents, so only "empty" is compared. */
+	uint16_t nsw, ntw, esw, etw, nused = 0, eused = 0;
+
+	memcpy(&nsw, nat->out.fenv + 4, 2);
+	memcpy(&ntw, nat->out.fenv + 8, 2);
+	memcpy(&esw, emu->out.fenv + 4, 2);
+	memcpy(&etw, emu->out.fenv + 8, 2);
+	for (unsigned i = 0; i < 8; i++) {
+		nused |= (uint16_t)((((ntw >> (2 * i)) & 3) != 3) << i);
+		eused |= (uint16_t)((((etw >> (2 * i)) & 3) != 3) << i);
+	}
+	if (((nsw ^ esw) & 0x3800) || nused != eused)
+		o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+				      " x87 top/used: native %u/%02x emu %u/%02x", (nsw >> 11) & 7,
+				      nused, (esw >> 11) & 7, eused);
 	if (nat->out.mxcsr != emu->out.mxcsr)
 		o += (size_t)snprintf(buf + o, o < len ? len - o : 0, " mxcsr: native %x emu %x",
 				      nat->out.mxcsr, emu->out.mxcsr);
@@ -95,6 +118,9 @@ static int save_case(const char *dir, const struct dt_case *k, const char *why)
 		for (unsigned j = 0; j < 16; j++)
 			fprintf(f, "%02x", k->in.xmm[i][j]);
 	}
+	fprintf(f, "\nmm:");
+	for (unsigned i = 0; i < 8; i++)
+		fprintf(f, " %" PRIx64, k->in.mm[i]);
 	fprintf(f, "\nmxcsr: %x\nmem_seed: %" PRIx64 "\nundef: %" PRIx64 "\n", k->in.mxcsr,
 		k->mem_seed, k->flags_undef);
 	fclose(f);
@@ -145,6 +171,10 @@ static int load_case(const char *path, struct dt_case *k, char *family, size_t f
 					k->in.xmm[i][j] = (uint8_t)strtoul(hex, NULL, 16);
 				}
 			}
+		} else if (!strncmp(line, "mm:", 3)) {
+			p = line + 3;
+			for (unsigned i = 0; i < 8; i++)
+				k->in.mm[i] = strtoull(p, &p, 16);
 		} else if (!strncmp(line, "mxcsr:", 6)) {
 			k->in.mxcsr = (uint32_t)strtoul(line + 6, NULL, 16);
 		} else if (!strncmp(line, "mem_seed:", 9)) {
@@ -228,7 +258,10 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = 1, count = 100000;
 	const char *save = NULL;
-	bool quiet = false;
+	bool quiet = false, sse_only = false, x87_only = false;
+
+	if (dt_native_reserve() < 0)
+		return 2;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
@@ -239,10 +272,14 @@ int main(int argc, char **argv)
 			save = argv[++i];
 		else if (!strcmp(argv[i], "--quiet"))
 			quiet = true;
+		else if (!strcmp(argv[i], "--sse"))
+			sse_only = true;
+		else if (!strcmp(argv[i], "--x87"))
+			x87_only = true;
 		else if (!strcmp(argv[i], "--replay") && i + 1 < argc)
 			return replay(argv[++i]);
 		else {
-			fprintf(stderr, "usage: %s [--seed N] [--count N] [--save DIR] [--quiet] | "
+			fprintf(stderr, "usage: %s [--seed N] [--count N] [--save DIR] [--quiet] [--sse|--x87] | "
 					"--replay DIR\n", argv[0]);
 			return 2;
 		}
@@ -258,8 +295,14 @@ int main(int argc, char **argv)
 	while (done < count) {
 		unsigned n = count - done < BATCH ? (unsigned)(count - done) : BATCH;
 
-		for (unsigned i = 0; i < n; i++)
-			dt_gen(&rng, &cases[i]);
+		for (unsigned i = 0; i < n; i++) {
+			if (sse_only)
+				dt_gen_sse_case(&rng, &cases[i]);
+			else if (x87_only)
+				dt_gen_x87_case(&rng, &cases[i]);
+			else
+				dt_gen(&rng, &cases[i]);
+		}
 		bad += run_batch(cases, n, save, quiet, &exceptions);
 		done += n;
 	}

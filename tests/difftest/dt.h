@@ -24,9 +24,13 @@ struct dt_regs {
 	uint8_t xmm[16][16];     /* 144 */
 	uint32_t mxcsr;          /* 400 */
 	uint32_t pad2;
+	uint64_t mm[8];          /* 408: MMX registers (x87 mantissas) */
+	uint8_t fenv[28];        /* 472: FNSTENV image after the test (output
+				  * only): FSW at +4, FTW at +8 */
 };
 
 /* Outcome of a run: no exception, or the class of exception. */
+/* DT_EXC_DE also stands for #XM and #MF: all three are SIGFPE natively. */
 enum dt_exc { DT_OK = 0, DT_EXC_UD, DT_EXC_DE, DT_EXC_GP, DT_EXC_BP, DT_EXC_OTHER };
 
 struct dt_case {
@@ -53,10 +57,19 @@ struct dt_rng {
 };
 uint64_t dt_rand(struct dt_rng *r);
 
-/* dt_gen.c: generates case number idx of the stream for a seed. */
+/* dt_gen.c: generates the next case of the stream (any family, or only
+ * SSE/MMX ones with dt_gen_sse_case). */
 void dt_gen(struct dt_rng *r, struct dt_case *k);
+void dt_gen_sse_case(struct dt_rng *r, struct dt_case *k);
+void dt_gen_x87_case(struct dt_rng *r, struct dt_case *k);
+/* dt_gen_sse.c: the SSE2/MMX instruction of a case whose registers are set. */
+void dt_gen_sse(struct dt_rng *r, struct dt_case *k);
+/* dt_x87.c (emux87): an x87 sequence, likewise. */
+void dt_gen_x87(struct dt_rng *r, struct dt_case *k);
 
-/* dt_native.c: runs n cases natively in a sandboxed child; results[i]. */
+/* dt_native.c: reserves the fixed addresses (first thing in main); runs n
+ * cases natively in a sandboxed child; results[i]. */
+int dt_native_reserve(void);
 int dt_native_run(const struct dt_case *cases, struct dt_result *results, unsigned n);
 
 /* dt_emu.c: runs one case in the interpreter. */

@@ -93,6 +93,18 @@ unsigned emu_fetch_bytes(struct emu_cpu *c, uint64_t off, uint8_t *dst, unsigned
 	return n;
 }
 
+/* The code cache (emu_icache.c) is not used here (c->icache stays NULL);
+ * this only satisfies the link: "not RAM", so a caller would fall back to
+ * emu_fetch_bytes. */
+const uint8_t *emu_fetch_ptr(struct emu_cpu *c, uint64_t off, uint64_t *gpa, unsigned *avail)
+{
+	struct dt_env *e = env_of(c);
+
+	if (off < DT_CODE_ADDR || off >= DT_CODE_ADDR + sizeof(e->code))
+		emu_raise(c, EXC_PF, 0x15);
+	return NULL;
+}
+
 uint64_t emu_read_linear(struct emu_cpu *c, uint64_t lin, unsigned size, int cpl)
 {
 	return emu_read(c, S_DS, lin, size);
@@ -175,7 +187,7 @@ static enum dt_exc exc_class(int vec)
 	switch (vec) {
 	case -1: return DT_OK;
 	case EXC_UD: return DT_EXC_UD;
-	case EXC_DE: return DT_EXC_DE;
+	case EXC_DE: case EXC_XM: case EXC_MF: return DT_EXC_DE;
 	case EXC_GP: case EXC_PF: case EXC_SS: case EXC_AC: return DT_EXC_GP;
 	case EXC_BP: return DT_EXC_BP;
 	default: return DT_EXC_OTHER;
@@ -207,8 +219,22 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 	c->rflags = k->in.rflags | 2;
 	memcpy(c->fpu.xmm, k->in.xmm, sizeof(c->fpu.xmm));
 	c->fpu.mxcsr = k->in.mxcsr;
+	/* x87/MMX registers as the native harness leaves them: loaded by
+	 * MOVQ (exponent bits all ones), then EMMS (TOP 0, every tag empty). */
+	c->fpu.fcw = 0x37f;
+	c->fpu.ftw = 0xffff;
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(c->fpu.st[i], &k->in.mm[i], 8);
+		c->fpu.st[i][8] = c->fpu.st[i][9] = 0xff;
+	}
 	c->rip = DT_CODE_ADDR;
-	emu_step(c);
+	/* Multi-instruction cases (x87 sequences): step until rip reaches
+	 * the end of the code or an exception is delivered. */
+	for (unsigned n = 0; n < 64; n++) {
+		emu_step(c);
+		if (e->exc >= 0 || c->rip == DT_CODE_ADDR + k->len)
+			break;
+	}
 	res->exc = exc_class(e->exc);
 	if (res->exc == DT_OK && c->rip != DT_CODE_ADDR + k->len)
 		res->exc = DT_EXC_OTHER; /* a jump somewhere: not generated */
@@ -216,6 +242,11 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 	res->out.rflags = c->rflags;
 	memcpy(res->out.xmm, c->fpu.xmm, sizeof(c->fpu.xmm));
 	res->out.mxcsr = c->fpu.mxcsr;
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(&res->out.mm[i], c->fpu.st[i], 8);
+	memset(res->out.fenv, 0, sizeof(res->out.fenv));
+	memcpy(res->out.fenv + 4, &c->fpu.fsw, 2);
+	memcpy(res->out.fenv + 8, &c->fpu.ftw, 2);
 	memcpy(res->mem, e->mem, DT_SCRATCH_SIZE);
 	free(e);
 }

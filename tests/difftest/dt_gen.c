@@ -1,7 +1,7 @@
 /* Instruction generator of the differential tester: random instructions
  * of the families the interpreter must match bit for bit (integer ALU,
  * shifts and rotates, multiply/divide, bit ops, moves and exchanges,
- * stack, string ops with small counts, SSE2 integer/logic/move), random
+ * stack, string ops with small counts; SSE2/MMX in dt_gen_sse.c), random
  * operands biased towards edge values, memory operands that point into
  * the scratch area, and the RFLAGS bits the SDM leaves undefined for each
  * instruction. Never emits control transfers or system instructions. */
@@ -606,15 +606,17 @@ static void gen_string(struct gen *g)
 }
 
 
-void dt_gen(struct dt_rng *r, struct dt_case *k)
+/* Registers, flags, MXCSR and memory seed common to every family. */
+static void gen_init(struct gen *g)
 {
-	struct gen g = {.r = r, .k = k};
+	struct dt_rng *r = g->r;
+	struct dt_case *k = g->k;
 
 	memset(k, 0, sizeof(*k));
 	for (unsigned i = 0; i < 16; i++)
 		k->in.gpr[i] = edge_value(r);
-	k->in.gpr[R_SP] = scratch_ptr(&g, 6144, 1024) & ~7ULL;
-	g.fixed[R_SP] = true;
+	k->in.gpr[R_SP] = scratch_ptr(g, 6144, 1024) & ~7ULL;
+	g->fixed[R_SP] = true;
 	k->in.rflags = (dt_rand(r) & F_ALL) | 0x202;
 	for (unsigned i = 0; i < 16; i++)
 		for (unsigned j = 0; j < 16; j += 8) {
@@ -624,14 +626,37 @@ void dt_gen(struct dt_rng *r, struct dt_case *k)
 		}
 	k->in.mxcsr = 0x1f80;
 	k->mem_seed = dt_rand(r);
+}
 
-	switch (rnd(r, 8)) {
+void dt_gen_sse_case(struct dt_rng *r, struct dt_case *k)
+{
+	struct gen g = {.r = r, .k = k};
+
+	gen_init(&g);
+	dt_gen_sse(r, k);
+}
+
+void dt_gen_x87_case(struct dt_rng *r, struct dt_case *k)
+{
+	struct gen g = {.r = r, .k = k};
+
+	gen_init(&g);
+	dt_gen_x87(r, k);
+}
+
+void dt_gen(struct dt_rng *r, struct dt_case *k)
+{
+	struct gen g = {.r = r, .k = k};
+
+	gen_init(&g);
+	switch (rnd(r, 10)) {
 	case 0: case 1: gen_alu(&g); break;
 	case 2: gen_shift(&g); break;
 	case 3: gen_shiftd(&g); break;
 	case 4: gen_muldiv(&g); break;
 	case 5: gen_bits(&g); break;
 	case 6: gen_move(&g); break;
+	case 8: case 9: dt_gen_sse(r, k); break;
 	default:
 		if (rnd(r, 2))
 			gen_stack(&g);

@@ -2,7 +2,10 @@
  * at DT_STATE_ADDR into the CPU, jumps to the code page (the instruction
  * under test followed by an indirect jump to dt_exit), then stores the
  * registers back. Absolute addresses keep every register free for the
- * test. Linux x86-64, AT&T syntax. */
+ * test. The MMX registers (dt_regs.mm) are loaded too, then EMMS empties
+ * the x87 tags (the values stay in the registers, where MMX instructions
+ * read them; x87 code sees an empty stack with TOP 0); at the exit they
+ * are stored and EMMS runs again. Linux x86-64, AT&T syntax. */
 	.text
 	.globl dt_enter
 	.type dt_enter, @function
@@ -31,6 +34,15 @@ dt_enter:
 	movdqu 0x20000160, %xmm13
 	movdqu 0x20000170, %xmm14
 	movdqu 0x20000180, %xmm15
+	movq 0x20000198, %mm0
+	movq 0x200001a0, %mm1
+	movq 0x200001a8, %mm2
+	movq 0x200001b0, %mm3
+	movq 0x200001b8, %mm4
+	movq 0x200001c0, %mm5
+	movq 0x200001c8, %mm6
+	movq 0x200001d0, %mm7
+	emms
 	pushq 0x20000080
 	popfq
 	mov 0x20000000, %rax
@@ -92,6 +104,17 @@ dt_exit:
 	movdqu %xmm14, 0x20000170
 	movdqu %xmm15, 0x20000180
 	stmxcsr 0x20000190
+	fnstenv 0x200001d8
+	fninit
+	movq %mm0, 0x20000198
+	movq %mm1, 0x200001a0
+	movq %mm2, 0x200001a8
+	movq %mm3, 0x200001b0
+	movq %mm4, 0x200001b8
+	movq %mm5, 0x200001c0
+	movq %mm6, 0x200001c8
+	movq %mm7, 0x200001d0
+	emms
 	pop %r15
 	pop %r14
 	pop %r13

@@ -37,10 +37,35 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	siglongjmp(recover, sig);
 }
 
+/* Runs in the parent before anything is allocated: reserves the fixed
+ * addresses (inaccessible), so that the heap, whose start this kernel may
+ * randomise above them, can never grow over them. The child then maps
+ * over its own copy of the reservation. */
+int dt_native_reserve(void)
+{
+	static const struct {
+		uint64_t addr;
+		size_t len;
+	} r[] = {{DT_CODE_ADDR, 4096 + DT_SCRATCH_SIZE}, {DT_STATE_ADDR, 4096}};
+
+	_Static_assert(DT_SCRATCH_ADDR == DT_CODE_ADDR + 4096, "code page, then scratch");
+	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		void *p = mmap((void *)r[i].addr, r[i].len, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+
+		if (p != (void *)r[i].addr) {
+			fprintf(stderr, "difftest: cannot reserve %#llx: %m\n",
+				(unsigned long long)r[i].addr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void *map_fixed(uint64_t addr, size_t len, int prot)
 {
-	void *p = mmap((void *)addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-		       -1, 0);
+	/* MAP_FIXED: replaces the parent's reservation (dt_native_reserve). */
+	void *p = mmap((void *)addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
 	if (p != (void *)addr) {
 		fprintf(stderr, "difftest: mmap at %#llx failed: %m\n", (unsigned long long)addr);

@@ -1,10 +1,21 @@
-/* Linux x86 bzImage loader (Documentation/arch/x86/boot.rst): loads the
- * protected-mode kernel at 1 MiB, builds the zero page (struct boot_params)
- * with the e820 map, command line and initrd, and enters the 64-bit entry
- * point at load address + 0x200 with %rsi pointing at the zero page. */
+/* Linux x86 bzImage loader (Documentation/arch/x86/boot.rst). Builds the
+ * zero page (struct boot_params) with the e820 map, command line and initrd.
+ * Fast path: when the compressed payload (protocol >= 2.08) decompresses on
+ * the host to an ELF64 vmlinux linked where the kernel would run anyway, its
+ * PT_LOAD segments are loaded at their physical addresses and the kernel is
+ * entered at its startup_64 (ELF e_entry, physical) in 64-bit mode with
+ * %rsi pointing at the zero page, as the kernel's own decompressor would
+ * hand over; KASLR is then off (KASLR_FLAG stays clear). Otherwise the
+ * protected-mode kernel is loaded at 1 MiB and entered at load address +
+ * 0x200, its 64-bit entry, and decompresses itself. */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "boot_common.h"
+#include "bzimage_payload.h"
+#include "elf_image.h"
+#include "vslice/log.h"
 
 /* Setup header fields: offsets in the image and in the zero page. */
 #define HDR_START 0x1f1
@@ -54,6 +65,10 @@ struct bz_layout {
 	unsigned version;
 	uint64_t setup_size;  /* real-mode part: (setup_sects + 1) * 512 */
 	uint64_t kernel_size; /* protected-mode part to load */
+	uint64_t start;	      /* where the kernel runs after decompression */
+	uint64_t init_size;   /* bytes it needs there while booting */
+	uint64_t payload_off; /* compressed payload in the protected-mode part */
+	uint64_t payload_len; /* 0 if the header has none (before 2.08) */
 	uint64_t kernel_end;  /* end of the memory the kernel uses while booting */
 	uint64_t initrd_max;  /* last byte the initrd may occupy */
 	uint64_t cmdline_max; /* longest command line, without NUL */
@@ -133,6 +148,10 @@ static int check_header(const struct guest_mem *gm, const struct boot_images *in
 		    eb, "%s: compressed payload 0x%llx+0x%llx lies outside the %llu-byte kernel",
 		    name, (unsigned long long)poff, (unsigned long long)plen,
 		    (unsigned long long)l->kernel_size);
+	if (l->version >= 0x208) {
+		l->payload_off = poff;
+		l->payload_len = plen;
+	}
 
 	uint64_t start = 0;
 	if (runtime_start(img, l->version, BOOT_KERNEL_ADDR, name, &start, eb) < 0)
@@ -145,6 +164,8 @@ static int check_header(const struct guest_mem *gm, const struct boot_images *in
 		    name, (unsigned long long)init_size, (unsigned long long)start);
 	if (start + init_size > l->kernel_end)
 		l->kernel_end = start + init_size;
+	l->start = start;
+	l->init_size = init_size;
 	uint64_t ram_end = gm_low_ram_end(gm);
 	if (l->kernel_end > ram_end)
 		return errbuf_set(eb,
@@ -173,6 +194,137 @@ static void put_e820(const struct guest_mem *gm, uint8_t *zp)
 	zp[ZP_E820_ENTRIES] = (uint8_t)n;
 }
 
+/* The physical entry of a vmlinux: x86-64 links e_entry as the physical
+ * address of startup_64; a virtual e_entry is translated through its
+ * segment. */
+static int vmlinux_entry(const struct elf_image *e, const char *name, uint64_t *entry,
+			 struct errbuf *eb)
+{
+	struct elf_phdr ph;
+	for (unsigned i = 0; i < e->phnum; i++) {
+		elf_image_phdr(e, i, &ph);
+		if (ph.type == ELF_PT_LOAD && e->entry >= ph.paddr &&
+		    e->entry - ph.paddr < ph.memsz) {
+			*entry = e->entry;
+			return 0;
+		}
+	}
+	if (elf_image_entry(e, name, entry, eb) < 0)
+		return -1;
+	if (*entry >= GM_HIGH_RAM_START)
+		return errbuf_set(eb, "%s: entry 0x%llx is above 4 GiB", name,
+				  (unsigned long long)*entry);
+	return 0;
+}
+
+/* Loads the decompressed vmlinux elf[0..len) if it is an ELF64 executable
+ * linked at the address the kernel would run at (l->start): with no
+ * relocation to apply, its segments go to their p_paddr. Returns 0, or -1
+ * with the reason in eb (then nothing is written to guest RAM, *entry and
+ * *l are unchanged). */
+static int place_vmlinux(struct guest_mem *gm, const struct boot_images *in,
+			 struct bz_layout *l, const uint8_t *elf, size_t len, uint64_t *entry,
+			 struct errbuf *eb)
+{
+	const char *name = "vmlinux";
+	struct elf_image e;
+	if (elf_image_parse(&e, elf, len, name, eb) < 0)
+		return -1;
+	if (!e.is64)
+		return errbuf_set(eb, "vmlinux is a 32-bit ELF file");
+	struct elf_phdr ph;
+	uint64_t low = UINT64_MAX;
+	for (unsigned i = 0; i < e.phnum; i++) {
+		elf_image_phdr(&e, i, &ph);
+		if (ph.type == ELF_PT_LOAD && ph.memsz && ph.paddr < low)
+			low = ph.paddr;
+	}
+	if (low == UINT64_MAX)
+		return errbuf_set(eb, "vmlinux has no loadable segments");
+	if (low != l->start)
+		return errbuf_set(eb,
+				  "vmlinux is linked at 0x%llx but the kernel runs at 0x%llx: "
+				  "it needs relocating",
+				  (unsigned long long)low, (unsigned long long)l->start);
+	uint64_t start64 = 0;
+	if (vmlinux_entry(&e, name, &start64, eb) < 0)
+		return -1;
+	/* elf_image_load checks every segment before it writes any. */
+	struct boot_images vin = *in;
+	vin.kernel_name = name;
+	uint64_t end = 0;
+	if (elf_image_load(&e, gm, &vin, &end, eb) < 0)
+		return -1;
+	uint64_t kernel_end = l->start + l->init_size; /* checked in check_header */
+	if (end > kernel_end)
+		kernel_end = end;
+	l->kernel_end = (kernel_end + BOOT_PAGE_SIZE - 1) & ~(BOOT_PAGE_SIZE - 1);
+	*entry = start64;
+	return 0;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Tries the fast path. Returns 1 if the vmlinux is loaded (*entry and
+ * l->kernel_end set), 0 to fall back on the compressed kernel (the reason
+ * is logged), -1 to refuse the image (message in eb). */
+static int load_vmlinux(struct guest_mem *gm, const struct boot_images *in, struct bz_layout *l,
+			uint64_t *entry, struct errbuf *eb)
+{
+	const char *name = boot_kernel_name(in);
+	if (l->payload_len == 0) {
+		log_info("%s: bzImage names no compressed payload (boot protocol %u.%02u): the "
+			 "kernel decompresses itself",
+			 name, l->version >> 8, l->version & 0xff);
+		return 0;
+	}
+	const uint8_t *payload = in->kernel + l->setup_size + l->payload_off;
+	const char *fmt = bzp_format_name(bzp_detect(payload, l->payload_len));
+	uint64_t limit = gm->ram_size < BZP_MAX_OUTPUT ? gm->ram_size : BZP_MAX_OUTPUT;
+	struct errbuf why = {{0}};
+	uint8_t *elf = NULL;
+	size_t elf_len = 0;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	switch (bzp_decompress(payload, l->payload_len, limit, &elf, &elf_len, &why)) {
+	case BZP_OK:
+		break;
+	case BZP_TOO_BIG:
+		if (limit < BZP_MAX_OUTPUT)
+			return errbuf_set(eb, "%s: %s, the guest RAM size: use more --memory", name,
+					  why.msg);
+		return errbuf_set(eb, "%s: %s, the host limit: refusing the image", name,
+				  why.msg);
+	case BZP_UNSUPPORTED:
+		log_info("%s: bzImage payload: %s; the kernel decompresses itself", name,
+			 why.msg);
+		return 0;
+	default:
+		log_warn("%s: bzImage payload: %s; falling back to the kernel's own decompressor",
+			 name, why.msg);
+		return 0;
+	}
+	double secs = seconds_since(&t0);
+	int ret = place_vmlinux(gm, in, l, elf, elf_len, entry, &why);
+	free(elf);
+	if (ret < 0) {
+		log_warn("%s: bzImage payload (%s): %s; falling back to the kernel's own "
+			 "decompressor",
+			 name, fmt, why.msg);
+		return 0;
+	}
+	log_info("%s: bzImage payload %s %.1f MiB -> vmlinux %.1f MiB in %.2f s, entering "
+		 "startup_64 at 0x%llx (kernel's decompressor skipped, KASLR off)",
+		 name, fmt, (double)l->payload_len / (1 << 20), (double)elf_len / (1 << 20), secs,
+		 (unsigned long long)*entry);
+	return 1;
+}
+
 int bzimage_load(struct guest_mem *gm, const struct boot_images *in, struct boot_state *out,
 		 struct errbuf *eb)
 {
@@ -188,7 +340,12 @@ int bzimage_load(struct guest_mem *gm, const struct boot_images *in, struct boot
 	uint8_t *zp = boot_info_area(gm, in, BOOT_INFO_ADDR, ZP_SIZE, eb);
 	if (!zp)
 		return -1;
-	if (gm_write(gm, BOOT_KERNEL_ADDR, in->kernel + l.setup_size, l.kernel_size) < 0)
+	uint64_t entry = BOOT_KERNEL_ADDR + ENTRY64_OFFSET;
+	int fast = load_vmlinux(gm, in, &l, &entry, eb);
+	if (fast < 0)
+		return -1;
+	if (!fast &&
+	    gm_write(gm, BOOT_KERNEL_ADDR, in->kernel + l.setup_size, l.kernel_size) < 0)
 		return errbuf_set(
 		    eb, "%s: kernel (%llu MiB) does not fit in guest RAM: use more --memory", name,
 		    boot_mib(l.kernel_size));
@@ -219,7 +376,7 @@ int bzimage_load(struct guest_mem *gm, const struct boot_images *in, struct boot
 
 	memset(out, 0, sizeof(*out));
 	out->mode = BOOT_MODE_LONG64;
-	out->entry = BOOT_KERNEL_ADDR + ENTRY64_OFFSET;
+	out->entry = entry;
 	out->rsi = BOOT_INFO_ADDR;
 	out->format = "bzImage";
 	return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -92,12 +93,27 @@ int chardev_open(struct chardev *c, const struct vm_config *cfg, struct errbuf *
 	return errbuf_set(eb, "--serial: unknown kind");
 }
 
+/* Gives a pty client a moment to read the last output: the slave end we
+ * hold open reports how many bytes are still unread (FIONREAD), and they
+ * would be lost when the master closes. Bounded, as nobody may be reading. */
+static void drain_pty(struct chardev *c)
+{
+	for (int waited_ms = 0; waited_ms < 300; waited_ms += 10) {
+		int unread = 0;
+		if (ioctl(c->listen_fd, FIONREAD, &unread) < 0 || unread <= 0)
+			return;
+		usleep(10 * 1000);
+	}
+}
+
 void chardev_close(struct chardev *c)
 {
 	if (c->kind == SERIAL_STDIO) {
 		terminal_restore();
 		return;
 	}
+	if (c->kind == SERIAL_PTY && c->listen_fd >= 0)
+		drain_pty(c);
 	if (c->in_fd >= 0 && c->in_fd != c->out_fd)
 		close(c->in_fd);
 	if (c->out_fd >= 0)

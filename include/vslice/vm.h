@@ -14,9 +14,13 @@
 #include "vslice/chardev.h"
 #include "vslice/config.h"
 #include "vslice/dev/acpi_pm.h"
+#include "vslice/dev/apic_bus.h"
 #include "vslice/dev/cmos_rtc.h"
 #include "vslice/dev/debug_exit.h"
 #include "vslice/dev/i8042.h"
+#include "vslice/dev/i8254.h"
+#include "vslice/dev/i8259.h"
+#include "vslice/dev/ioapic.h"
 #include "vslice/dev/port_sink.h"
 #include "vslice/dev/testdev.h"
 #include "vslice/dev/uart16550.h"
@@ -56,6 +60,20 @@ struct vm_devices {
 	struct testdev testdev;
 };
 
+/* The PC's interrupt controllers and PIT as user-space models, for an
+ * accelerator without in-kernel ones (accel_ops.needs_user_irqchip): one
+ * local APIC per vCPU on the APIC bus, the IOAPIC, the 8259 pair, the 8254.
+ * vCPU 0 drives the PIT (its timer deadlines include the PIT's). */
+struct vm_irqchip {
+	bool enabled;
+	struct apic_bus bus;
+	struct ioapic ioapic;
+	struct i8259 pic;
+	struct i8254 pit;
+	_Atomic uint64_t pit_deadline; /* copy of i8254_next_event_ns() */
+	struct accel_irqchip ops;      /* what the accelerator calls */
+};
+
 struct vm;
 struct vcpu_ctx {
 	struct vm *vm;
@@ -76,6 +94,7 @@ struct vm {
 	/* Serialises device models: every bus dispatch and host-side input. */
 	pthread_mutex_t dev_lock;
 	struct vm_devices dev;
+	struct vm_irqchip irqchip;
 	struct chardev serial;
 	bool serial_open;
 	struct file_image kernel, initrd;
@@ -105,6 +124,13 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status);
 /* Platform wiring (vm_platform.c). */
 int vm_platform_init(struct vm *vm, struct errbuf *eb);
 void vm_platform_reset(struct vm *vm);
+/* The user-space interrupt controllers (vm_irqchip.c), created by
+ * vm_platform_init when the accelerator needs them. */
+int vm_irqchip_init(struct vm *vm, struct errbuf *eb);
+/* Power-on state; called with the device lock held. */
+void vm_irqchip_reset(struct vm *vm);
+/* For accel_vm_config.irqchip: NULL when the accelerator has its own. */
+const struct accel_irqchip *vm_irqchip_ops(struct vm *vm);
 /* Dispatch used by vCPU threads and by back-ends' accel_io callbacks. */
 bool vm_pio(void *opaque, uint16_t port, void *data, unsigned len, bool is_write);
 bool vm_mmio(void *opaque, uint64_t addr, void *data, unsigned len, bool is_write);

@@ -214,6 +214,7 @@ static int vm_boot(struct vm *vm, int *status, struct errbuf *eb)
 		.ncpus = vm->cfg.ncpus,
 		.mem = &vm->mem,
 		.io = { .opaque = vm, .pio = vm_pio, .mmio = vm_mmio },
+		.irqchip = vm_irqchip_ops(vm),
 	};
 	if (vm->accel->vm_create(&acfg2, &vm->avm, eb) < 0)
 		return -1;

@@ -1,5 +1,6 @@
 /* The PC platform of a vslice VM: which device sits at which port or MMIO
- * address and which interrupt line it drives. */
+ * address and which interrupt line it drives. The interrupt controllers,
+ * when the accelerator needs them in user space, are in vm_irqchip.c. */
 #include <string.h>
 #include <time.h>
 
@@ -125,6 +126,8 @@ int vm_platform_init(struct vm *vm, struct errbuf *eb)
 		if (bus_register(&vm->pio, m->base, m->len, m->fn, dev, m->name) < 0)
 			return errbuf_set(eb, "internal: port range 0x%x of %s overlaps", m->base, m->name);
 	}
+	if (vm->accel && vm->accel->needs_user_irqchip && vm_irqchip_init(vm, eb) < 0)
+		return -1;
 	if (bus_register(&vm->pio, I8042_CMD_PORT, 1, i8042_cmd_io, &vm->dev.kbd, "i8042 cmd") < 0 ||
 	    bus_register(&vm->mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_LEN, testdev_mmio,
 			 &vm->dev.testdev, "testdev") < 0)
@@ -136,5 +139,6 @@ void vm_platform_reset(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->dev_lock);
 	init_devices(vm);
+	vm_irqchip_reset(vm);
 	pthread_mutex_unlock(&vm->dev_lock);
 }

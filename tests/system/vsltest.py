@@ -2,11 +2,16 @@
 
 The runner exports ROOT, VSLICE and GUESTS; the defaults let a test run
 alone from the repository."""
+import atexit
+import base64
+import fcntl
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
+import termios
 import time
 
 ROOT = os.environ.get("ROOT") or os.path.abspath(
@@ -27,8 +32,13 @@ def guest(name):
     return path
 
 
+# The accelerator, as for the shell tests (lib.sh): ACCEL=emu runs the
+# software CPU.
+ACCEL = os.environ.get("ACCEL") or "kvm"
+
+
 def vslice_cmd(*args):
-    return [VSLICE, "run", "--accel", "kvm", *args]
+    return [VSLICE, "run", "--accel", ACCEL, *args]
 
 
 def run(*args, timeout=30):
@@ -110,3 +120,110 @@ def ping_until_echoed(send, stream, timeout=20):
             if stream.read_some(0.1) is None:
                 fail(f"{stream.what}: stream ended; got:\n{stream.text()[-1500:]}")
     fail(f"{stream.what}: the guest never echoed PING in {timeout} s; got:\n{stream.text()[-1500:]}")
+
+
+# The default Linux guest (`make guest`: build/guest/ next to the binary, or
+# LINUX_GUEST), booted on the software CPU unless LINUX_ACCEL says otherwise.
+LINUX_GUEST = os.environ.get("LINUX_GUEST") or os.path.join(os.path.dirname(VSLICE), "guest")
+LINUX_ACCEL = os.environ.get("LINUX_ACCEL") or "emu"
+LINUX_PROMPT = r"vslice:~# "
+LINUX_BANNER = r"^vslice guest: Debian (\S+) \((\S+)\), (\d+) CPUs?, (\d+) MiB$"
+LINUX_MARKER = r"^VSLICE-GUEST-READY$"
+
+
+def linux_cmd(*args, cmdline=""):
+    """The vslice command line booting the default Linux guest with its
+    default kernel command line plus cmdline, then args. Fails (never
+    skips) when the guest has not been built."""
+    files = [os.path.join(LINUX_GUEST, f) for f in ("vmlinuz", "initramfs.cpio.gz", "cmdline")]
+    for f in files:
+        if not os.access(f, os.R_OK):
+            fail(f"{f} missing: run make guest (or set LINUX_GUEST to its directory)")
+    with open(files[2]) as f:
+        full = (f.read().strip() + " " + cmdline).strip()
+    return [VSLICE, "run", "--accel", LINUX_ACCEL, "--kernel", files[0],
+            "--initrd", files[1], "--cmdline", full, *args]
+
+
+def linux_run64(script):
+    """The kernel parameter that makes the guest's init run script (any
+    shell script) instead of the shell, then power off."""
+    return "vslice.run64=" + base64.b64encode(script.encode()).decode()
+
+
+class Vm:
+    """One vslice process whose console (--serial stdio) is either a pair of
+    pipes (stderr merged into stdout) or, with tty=True, a pseudo-terminal
+    whose slave is its controlling terminal. The process is killed when the
+    test exits, failed or not."""
+
+    def __init__(self, argv, tty=False):
+        self.t0 = time.monotonic()
+        self.tty = tty
+        if tty:
+            self.master, self.slave = os.openpty()
+            self.termios_before = termios.tcgetattr(self.slave)
+
+            def make_controlling_tty():
+                os.setsid()
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            self.proc = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave,
+                                         stderr=self.slave, preexec_fn=make_controlling_tty)
+            self.out = Stream(self.master, "tty")
+        else:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT)
+            self.out = Stream(self.proc.stdout.fileno(), "console")
+        atexit.register(self.kill)
+        # The runner's timeout sends SIGTERM: exit through atexit, so that
+        # the VM (in its own session with tty=True) does not outlive us.
+        signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def mark(self):
+        """Offset in the output from which later expect()s search."""
+        return len(self.out.text())
+
+    def expect(self, pattern, timeout=15, start=0, hint=None):
+        """As Stream.expect; hint, if given, is printed when it fails."""
+        try:
+            return self.out.expect(pattern, timeout=timeout, start=start)
+        except SystemExit:
+            if hint:
+                print("hint: " + hint, file=sys.stderr)
+            raise
+
+    def send(self, data):
+        """Writes data to the console in small pieces: the guest's UART
+        receive FIFO is only 16 bytes deep."""
+        for i in range(0, len(data), 8):
+            if self.tty:
+                os.write(self.master, data[i:i + 8])
+            else:
+                self.proc.stdin.write(data[i:i + 8])
+                self.proc.stdin.flush()
+            time.sleep(0.02)
+
+    def shell(self, command, timeout=30):
+        """Types command at the guest's shell prompt (waiting for one after
+        the last mark), then waits for the next prompt; returns what the
+        command printed, CRs removed."""
+        start = self.mark()
+        self.send(command.encode() + b"\n")
+        m = self.expect(LINUX_PROMPT, timeout=timeout, start=start + len(command))
+        text = self.out.text()[start:m.start()]
+        first = text.find("\n")
+        return text[first + 1:] if first >= 0 else ""
+
+    def wait(self, timeout, what):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            fail(f"{what}: vslice still running {timeout} s later; output:\n{self.out.text()[-1500:]}")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

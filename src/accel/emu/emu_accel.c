@@ -1,23 +1,25 @@
 /* The software CPU as an accelerator (struct accel_ops "emu"): VM and
- * vCPU objects, the run loop (emu_step in batches, a kick flag checked
- * after every instruction), HLT that sleeps until something can wake the vCPU,
+ * vCPU objects, the run loop (emu_run in batches, a kick flag checked
+ * after each decoded block and each I/O access), the user-space interrupt controller given by
+ * the core (accel_vm_config.irqchip: interrupt acknowledge, the local APIC
+ * page intercepted per vCPU at its APIC base, timers checked between
+ * batches), HLT that sleeps until an interrupt or the next timer deadline,
  * INIT/SIPI for application processors, NMI injection, and the
  * register-state conversion with the neutral x86_regs/x86_sregs.
  *
- * Not yet here (the interrupt-controller issue): no LAPIC/IOAPIC/PIC model
- * is attached, so irq_line only records line levels and never interrupts
- * a vCPU; a halted vCPU with nothing to wake it returns VCPU_EXIT_HLT.
- * emu_vm.h is the interface those models will use. */
+ * VSLICE_EMU_TRACE=N in the environment logs every vCPU's rip every N
+ * instructions (to stderr), for finding where a guest goes wrong. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "emu_icache.h"
 #include "emu_sys.h"
 #include "emu_vm.h"
 
-/* Instructions per batch (the kick flag is also checked after each). */
+/* Steps per batch (emu_run also stops for a kick: see emu_cpu.h). */
 #define EMU_BATCH 4096
 
 struct accel_vm {
@@ -26,6 +28,8 @@ struct accel_vm {
 
 struct accel_vcpu {
 	struct emu_vcpu v;
+	uint64_t trace_every; /* VSLICE_EMU_TRACE, 0: off */
+	uint64_t trace_next;  /* icount of the next trace line */
 };
 
 static bool emu_available(struct errbuf *eb)
@@ -37,6 +41,8 @@ static unsigned emu_max_cpus(void)
 {
 	return EMU_MAX_CPUS;
 }
+
+static void emu_vm_destroy(struct accel_vm *avm);
 
 static int emu_vm_create(const struct accel_vm_config *cfg, struct accel_vm **out,
 			 struct errbuf *eb)
@@ -58,6 +64,12 @@ static int emu_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 	pthread_cond_init(&vm->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	vm->tsc_base_ns = emu_host_ns();
+	if (kvmclock_init(&vm->kvmclock, cfg->mem, cfg->ncpus, EMU_TSC_HZ, true, eb) < 0) {
+		emu_vm_destroy(avm);
+		return -1;
+	}
+	if (cfg->irqchip)
+		emu_vm_attach_intc(vm, cfg->irqchip, cfg->irqchip->opaque);
 	*out = avm;
 	return 0;
 }
@@ -78,6 +90,32 @@ static void wake_all(struct emu_vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* With an interrupt controller, every vCPU sees its own local APIC page at
+ * the base in its IA32_APIC_BASE (xAPIC mode); everything else goes to the
+ * VM's buses. */
+static bool vcpu_mmio(void *opaque, uint64_t addr, void *data, unsigned len, bool is_write)
+{
+	struct emu_vcpu *v = opaque;
+	struct emu_vm *vm = v->vm;
+	uint64_t base = v->cpu.apic_base;
+	if ((base & (1ULL << 11)) && !(base & (1ULL << 10))) {
+		base &= 0x000ffffffffff000ULL;
+		if (addr >= base && addr - base < 0x1000 && addr - base + len <= 0x1000) {
+			vm->intc->lapic_mmio(vm->intc_opaque, v->cpu.index, addr - base, data, len,
+					     is_write);
+			return true;
+		}
+	}
+	return vm->cfg.io.mmio && vm->cfg.io.mmio(vm->cfg.io.opaque, addr, data, len, is_write);
+}
+
+static bool vcpu_pio(void *opaque, uint16_t port, void *data, unsigned len, bool is_write)
+{
+	struct emu_vcpu *v = opaque;
+	const struct accel_io *io = &v->vm->cfg.io;
+	return io->pio && io->pio(io->opaque, port, data, len, is_write);
+}
+
 static int emu_vcpu_create(struct accel_vm *avm, unsigned index, struct accel_vcpu **out,
 			   struct errbuf *eb)
 {
@@ -92,9 +130,16 @@ static int emu_vcpu_create(struct accel_vm *avm, unsigned index, struct accel_vc
 		return errbuf_set(eb, "emu: out of memory creating vCPU %u", index);
 	struct emu_vcpu *v = &av->v;
 	struct emu_cpu *c = &v->cpu;
+	c->icache = emu_icache_new();
+	if (!c->icache) {
+		free(av);
+		return errbuf_set(eb, "emu: out of memory creating vCPU %u", index);
+	}
 	v->vm = vm;
 	c->mem = vm->cfg.mem;
 	c->io = vm->cfg.io;
+	if (vm->intc && vm->intc->lapic_mmio)
+		c->io = (struct accel_io){ .opaque = v, .pio = vcpu_pio, .mmio = vcpu_mmio };
 	c->vm = vm;
 	c->index = index;
 	emu_cpu_reset(c);
@@ -105,6 +150,11 @@ static int emu_vcpu_create(struct accel_vm *avm, unsigned index, struct accel_vc
 	atomic_init(&v->wait_sipi, index > 0);
 	atomic_init(&v->init_pending, false);
 	atomic_init(&v->sipi_vector, -1);
+	const char *trace = getenv("VSLICE_EMU_TRACE");
+	if (trace && *trace) {
+		av->trace_every = strtoull(trace, NULL, 0);
+		av->trace_next = av->trace_every;
+	}
 	pthread_mutex_lock(&vm->lock);
 	vm->vcpu[index] = v;
 	pthread_mutex_unlock(&vm->lock);
@@ -120,6 +170,7 @@ static void emu_vcpu_destroy(struct accel_vcpu *av)
 	pthread_mutex_lock(&vm->lock);
 	vm->vcpu[av->v.cpu.index] = NULL;
 	pthread_mutex_unlock(&vm->lock);
+	emu_icache_free(av->v.cpu.icache);
 	free(av);
 }
 
@@ -146,7 +197,7 @@ int emu_pending_interrupt(struct emu_cpu *c)
 	return vec > 255 ? -1 : vec;
 }
 
-void emu_vm_attach_intc(struct emu_vm *vm, const struct emu_intc_ops *ops, void *opaque)
+void emu_vm_attach_intc(struct emu_vm *vm, const struct accel_irqchip *ops, void *opaque)
 {
 	vm->intc_opaque = opaque;
 	vm->intc = ops;
@@ -206,6 +257,11 @@ static int emu_irq_line(struct accel_vm *avm, unsigned gsi, int level)
 	return 0;
 }
 
+static void emu_irqchip_notify(struct accel_vm *avm, unsigned cpu)
+{
+	emu_vm_notify(&avm->e, cpu);
+}
+
 static int emu_signal_msi(struct accel_vm *avm, uint64_t addr, uint32_t data)
 {
 	struct emu_vm *vm = &avm->e;
@@ -218,23 +274,31 @@ static int emu_signal_msi(struct accel_vm *avm, uint64_t addr, uint32_t data)
 
 /* Events the interrupt controller holds (NMI, INIT, SIPI), and its
  * timers when they are due. */
+static void handle_init_sipi(struct emu_vcpu *v);
+
 static void poll_intc(struct emu_vcpu *v)
 {
 	struct emu_vm *vm = v->vm;
-	const struct emu_intc_ops *intc = vm->intc;
+	const struct accel_irqchip *intc = vm->intc;
 	unsigned cpu = v->cpu.index;
 	if (!intc)
 		return;
-	if (intc->next_deadline_ns && intc->update &&
-	    intc->next_deadline_ns(vm->intc_opaque, cpu) <= emu_host_ns())
-		intc->update(vm->intc_opaque, cpu, emu_host_ns());
+	if (intc->next_deadline_ns && intc->update) {
+		uint64_t now = emu_host_ns();
+		if (intc->next_deadline_ns(vm->intc_opaque, cpu) <= now)
+			intc->update(vm->intc_opaque, cpu, now);
+	}
 	if (intc->take_events && atomic_exchange(&v->event_hint, false)) {
 		uint8_t vec = 0;
 		unsigned ev = intc->take_events(vm->intc_opaque, cpu, &vec);
 		if (ev & EMU_EV_NMI)
 			__atomic_store_n(&v->cpu.nmi_pending, true, __ATOMIC_RELEASE);
-		if (ev & EMU_EV_INIT)
+		if (ev & EMU_EV_INIT) {
+			/* Before a startup IPI taken at the same time (Linux
+			 * sends INIT and SIPI back to back on a hypervisor). */
 			atomic_store(&v->init_pending, true);
+			handle_init_sipi(v);
+		}
 		if (ev & EMU_EV_SIPI)
 			atomic_store(&v->sipi_vector, vec);
 	}
@@ -285,7 +349,7 @@ static bool halt_wakeup(struct emu_vcpu *v)
 static void sleep_until(struct emu_vcpu *v, bool (*ready)(struct emu_vcpu *))
 {
 	struct emu_vm *vm = v->vm;
-	const struct emu_intc_ops *intc = vm->intc;
+	const struct accel_irqchip *intc = vm->intc;
 	uint64_t deadline = UINT64_MAX;
 	if (intc && intc->next_deadline_ns && intc->update)
 		deadline = intc->next_deadline_ns(vm->intc_opaque, v->cpu.index);
@@ -346,6 +410,16 @@ static int check_stop(struct emu_cpu *c, struct vcpu_exit *exit, int *rc)
 	return 0;
 }
 
+static void trace_rip(struct accel_vcpu *av)
+{
+	const struct emu_cpu *c = &av->v.cpu;
+	fprintf(stderr, "emu trace: cpu %u icount %" PRIu64 " rip %04x:%#" PRIx64 " cr3 %#" PRIx64
+		" rsp %#" PRIx64 " rflags %#" PRIx64 "%s\n",
+		c->index, c->icount, c->seg[S_CS].sel, c->rip, c->cr3, c->gpr[R_SP], c->rflags,
+		c->halted ? " (halted)" : "");
+	av->trace_next = c->icount + av->trace_every;
+}
+
 static int emu_vcpu_run(struct accel_vcpu *av, struct vcpu_exit *exit)
 {
 	struct emu_vcpu *v = &av->v;
@@ -356,6 +430,8 @@ static int emu_vcpu_run(struct accel_vcpu *av, struct vcpu_exit *exit)
 	for (;;) {
 		if (atomic_exchange(&v->kick, false))
 			return 0;
+		if (av->trace_every && c->icount >= av->trace_next)
+			trace_rip(av);
 		poll_intc(v);
 		handle_init_sipi(v);
 		if (atomic_load(&v->wait_sipi)) {
@@ -377,7 +453,7 @@ static int emu_vcpu_run(struct accel_vcpu *av, struct vcpu_exit *exit)
 			}
 			if (nmi_deliverable(c) || atomic_load(&v->init_pending))
 				c->halted = false;
-			/* An interrupt: emu_step delivers it and clears halted. */
+			/* An interrupt: emu_run delivers it and clears halted. */
 		}
 		if (nmi_deliverable(c)) {
 			__atomic_store_n(&c->nmi_pending, false, __ATOMIC_RELEASE);
@@ -387,17 +463,11 @@ static int emu_vcpu_run(struct accel_vcpu *av, struct vcpu_exit *exit)
 			if (check_stop(c, exit, &rc))
 				return rc;
 		}
-		for (unsigned i = 0; i < EMU_BATCH; i++) {
-			int halted = emu_step(c);
-			if (check_stop(c, exit, &rc))
-				return rc;
-			if (halted)
-				break;
-			/* A device may have stopped the VM from inside this
-			 * instruction (debug exit, reset): stop right after it. */
-			if (atomic_load_explicit(&v->kick, memory_order_relaxed))
-				break;
-		}
+		/* emu_run also returns right after an instruction during
+		 * which a device stopped the VM (debug exit, reset): kick. */
+		emu_run(c, EMU_BATCH, &v->kick);
+		if (check_stop(c, exit, &rc))
+			return rc;
 	}
 }
 
@@ -534,6 +604,7 @@ static int emu_set_sregs(struct accel_vcpu *av, const struct x86_sregs *s)
 
 const struct accel_ops accel_emu_ops = {
     .name = "emu",
+    .needs_user_irqchip = true,
     .available = emu_available,
     .max_cpus = emu_max_cpus,
     .vm_create = emu_vm_create,
@@ -550,4 +621,5 @@ const struct accel_ops accel_emu_ops = {
     .signal_msi = emu_signal_msi,
     .ioeventfd = NULL,
     .irqfd = NULL,
+    .irqchip_notify = emu_irqchip_notify,
 };

@@ -1,7 +1,8 @@
 /* vslice's software CPU: the state of one x86-64 vCPU and the internal
  * interfaces between its parts:
  *   emu_decode.c / emu_exec*.c  instruction decoding and the general ISA
- *                               (the "core"): emu_step()
+ *                               (the "core"): emu_step(), emu_run()
+ *   emu_icache.c                the decoded-block cache behind emu_run()
  *   emu_mmu.c                   segmentation checks, paging, TLB, the
  *                               memory accessors below
  *   emu_system.c, emu_except.c  mode switches, descriptor loads, control
@@ -10,8 +11,8 @@
  *   emu_accel.c                 struct accel_ops glue: VM, vCPU threads,
  *                               kick, HLT sleep, interrupt injection
  * Exceptions raised while executing an instruction unwind with longjmp to
- * emu_step(), which leaves the architectural state as it was at the start
- * of the instruction and delivers the exception. */
+ * emu_run() (emu_step()), which leaves the architectural state as it was
+ * at the start of the instruction and delivers the exception. */
 #ifndef VSLICE_EMU_CPU_H
 #define VSLICE_EMU_CPU_H
 
@@ -153,6 +154,19 @@ struct emu_cpu {
 	/* Added by emucore (emu_exec_sys.c): DR0-DR7 for MOV DRn (stored,
 	 * not acted on; reset should set dr[6] = 0xffff0ff0, dr[7] = 0x400). */
 	uint64_t dr[8];
+
+	/* Added by emuperf (emu_icache.c, emu_exec.c): the decoded-block
+	 * cache (NULL: every instruction is fetched and decoded), the
+	 * guest-physical page (gpa >> 12) of the block being run (~0 when
+	 * none), and block_break, set by any store into that page so that
+	 * the block ends after the storing instruction (self-modifying code;
+	 * stores call emu_code_write_check() from emu_icache.h) and by MMIO
+	 * accesses. emu_run() stops when icount reaches run_end (each event
+	 * delivered takes one off it). */
+	struct emu_icache *icache;
+	uint64_t code_page;
+	bool block_break;
+	uint64_t run_end;
 };
 
 /* CPUID feature bits for instruction-set features: emu_cpuid.c (emusys)
@@ -160,10 +174,11 @@ struct emu_cpu {
  * (PSE, TSC, MSR, PAE, SEP, MTRR, PGE, PAT, PSE-36, SYSCALL, NX, 1 GiB
  * pages, LM). emucore owns these lists: keep them equal to what the core
  * executes. */
-/* CPUID.1:EDX: CX8(8) CMOV(15) CLFSH(19) FXSR(24). Not yet: FPU(0), MMX(23),
- * SSE(25), SSE2(26) (x87 and SSE arithmetic raise #UD; a 64-bit Linux
- * kernel needs them: emucore's next step). */
-#define EMU_CPUID1_EDX_ISA 0x01088100u
+/* CPUID.1:EDX: FPU(0) CX8(8) CMOV(15) CLFSH(19) MMX(23) FXSR(24) SSE(25)
+ * SSE2(26) (MMX/SSE/SSE2 added by emusse: emu_exec_sse*.c; FPU, with
+ * FCMOVcc/FCOMI through CMOV, by emux87: emu_exec_x87.c, emu_x87_*.c).
+ * No SSE3 or later (so no FISTTP). */
+#define EMU_CPUID1_EDX_ISA 0x07888101u
 /* CPUID.1:ECX: CX16(13) POPCNT(23). */
 #define EMU_CPUID1_ECX_ISA 0x00802000u
 /* CPUID.7.0:EBX: none yet */
@@ -177,6 +192,15 @@ struct emu_cpu {
 /* Executes one instruction (or delivers one pending exception). Returns 0
  * normally, or 1 if the CPU halted (HLT). */
 int emu_step(struct emu_cpu *c);
+/* Added by emuperf (emu_exec.c): runs up to max steps (an instruction, or
+ * the delivery of an interrupt or exception, is one step), through the
+ * decoded-block cache if c->icache is set. Returns early on triple fault,
+ * internal error or shutdown request, and when *stop is true (stop may be
+ * NULL): right after an instruction that did port I/O or MMIO (a device
+ * that stopped the VM), else within EMU_BLOCK_MAX_INSN (16) instructions.
+ * Returns 1 if the CPU is halted, else 0. emu_step(c) is
+ * emu_run(c, 1, NULL). */
+int emu_run(struct emu_cpu *c, unsigned max, const _Atomic bool *stop);
 
 /* ---- memory access (emu_mmu.c) ----
  * seg is S_ES..S_GS; off is the effective address (already masked to the
@@ -195,6 +219,13 @@ uint8_t emu_fetch8(struct emu_cpu *c, uint64_t off);
  * guest-physical address of the first byte, for per-page code caches. */
 unsigned emu_fetch_bytes(struct emu_cpu *c, uint64_t off, uint8_t *dst, unsigned len,
 			 uint64_t *gpa);
+/* Added by emuperf, implemented in emu_mmu.c: the host pointer to the
+ * code byte at CS:off after the fetch checks (raises #GP/#PF like
+ * emu_fetch_bytes), with *gpa its guest-physical address and *avail the
+ * bytes that may be fetched from there without another check (to the end
+ * of the 4 KiB page and of the CS limit, >= 1). NULL if the code is not in
+ * RAM (MMIO: fetch it with emu_fetch_bytes). */
+const uint8_t *emu_fetch_ptr(struct emu_cpu *c, uint64_t off, uint64_t *gpa, unsigned *avail);
 /* Linear-address access with a given privilege (cpl 0 for implicit
  * supervisor accesses such as descriptor tables). */
 uint64_t emu_read_linear(struct emu_cpu *c, uint64_t lin, unsigned size, int cpl);

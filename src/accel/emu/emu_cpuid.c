@@ -3,11 +3,14 @@
  * instruction-set bits emucore lists in emu_cpu.h (EMU_CPUID*_ISA) plus
  * the system features implemented here (paging, MSRs, SYSENTER/SYSCALL,
  * NX, long mode). The TSC frequency (EMU_TSC_HZ) is given in leaves 0x15
- * and 0x16, the topology by x86_cpuid_set_topology(). */
+ * and 0x16, the topology by x86_cpuid_set_topology(). Hypervisor leaves
+ * 0x40000000-1 say "KVM" with the kvm-clock features (emu_msr.c has the
+ * MSRs), so a Linux guest uses kvm-clock and needs no calibration. */
 #include <string.h>
 
 #include "emu_sys.h"
 #include "emu_vm.h"
+#include "vslice/dev/kvmclock.h"
 #include "vslice/x86_cpuid.h"
 
 #define MAX_BASIC_LEAF 0x16u
@@ -24,6 +27,7 @@
 	 (1u << 16) | (1u << 17))
 #define LEAF1_EDX_APIC (1u << 9)
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
+#define LEAF1_ECX_X2APIC (1u << 21)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 /* CPUID.80000001h:EDX, system part: SYSCALL(11) NX(20) 1GB pages(26) LM(29). */
 #define EXT1_EDX_SYS ((1u << 11) | (1u << 20) | (1u << 26) | (1u << 29))
@@ -39,7 +43,7 @@ static void put_str(uint32_t *regs, const char *s)
 void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	static const char brand[48] = "vslice software CPU";
-	const struct emu_intc_ops *intc = c->vm ? c->vm->intc : NULL;
+	const struct accel_irqchip *intc = c->vm ? c->vm->intc : NULL;
 	unsigned ncpus = c->vm ? c->vm->cfg.ncpus : 1;
 	uint32_t a = 0, b = 0, cx = 0, d = 0;
 
@@ -64,7 +68,8 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[
 		b = 8u << 8; /* CLFLUSH line size: 8 * 8 = 64 bytes */
 		d = EMU_CPUID1_EDX_ISA | LEAF1_EDX_SYS | (intc ? LEAF1_EDX_APIC : 0);
 		cx = EMU_CPUID1_ECX_ISA | LEAF1_ECX_HYPERVISOR |
-		     (intc && intc->tsc_deadline ? LEAF1_ECX_TSC_DEADLINE : 0);
+		     (intc && intc->tsc_deadline ? LEAF1_ECX_TSC_DEADLINE : 0) |
+		     (intc && intc->x2apic ? LEAF1_ECX_X2APIC : 0);
 		break;
 	case 7:
 		if (subleaf == 0)
@@ -84,14 +89,18 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[
 		cx = 100;			       /* bus MHz */
 		break;
 	case HV_LEAF: {
+		/* KVM-compatible: the guest finds the kvm-clock (linuxboot). */
 		uint32_t v[3];
-		a = HV_LEAF;
-		put_str(v, "vslice emu  ");
+		a = KVM_CPUID_FEATURES;
+		put_str(v, KVM_SIGNATURE);
 		b = v[0];
 		cx = v[1];
 		d = v[2];
 		break;
 	}
+	case KVM_CPUID_FEATURES:
+		a = (1u << KVM_FEATURE_CLOCKSOURCE2) | (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
+		break;
 	case 0x80000000u:
 		a = MAX_EXT_LEAF;
 		break;

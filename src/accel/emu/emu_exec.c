@@ -1,40 +1,16 @@
-/* The software CPU's instruction loop: emu_step() (fault recovery,
- * interrupt check, fetch/decode, dispatch to the instruction families),
+/* The software CPU's instruction loop: emu_run()/emu_step() (fault
+ * recovery, interrupt checks, decoded blocks from the cache or fetch and
+ * decode, dispatch to the instruction families),
  * and the operand, stack and atomic read-modify-write helpers the
  * families share. */
+#include <stdatomic.h>
+
 #include "emu_exec.h"
+#include "emu_icache.h"
 
 _Noreturn void emu_ud(struct emu_cpu *c)
 {
 	emu_raise_noerr(c, EXC_UD);
-}
-
-uint64_t emu_ea(const struct emu_cpu *c, const struct emu_insn *in)
-{
-	uint64_t a = in->disp;
-
-	if (in->rip_rel)
-		a += c->rip;
-	if (in->base != NO_REG)
-		a += c->gpr[in->base];
-	if (in->index != NO_REG)
-		a += c->gpr[in->index] << in->scale;
-	return a & addr_mask(in->addrsize);
-}
-
-uint64_t rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
-{
-	if (!in->is_mem)
-		return reg_get(c, in, in->rm, size);
-	return emu_read(c, in->seg, emu_ea(c, in), size);
-}
-
-void rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v)
-{
-	if (!in->is_mem)
-		reg_set(c, in, in->rm, size, v);
-	else
-		emu_write(c, in->seg, emu_ea(c, in), size, v);
 }
 
 unsigned stack_addr_size(const struct emu_cpu *c)
@@ -129,18 +105,11 @@ bool emu_cond(const struct emu_cpu *c, unsigned cc)
 		}                                                                            \
 	} while (0)
 
-uint64_t emu_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned size, emu_rmw_fn op,
-		 void *ctx)
+uint64_t emu_rmw_mem(struct emu_cpu *c, const struct emu_insn *in, unsigned size, emu_rmw_fn op,
+		     void *ctx)
 {
 	uint64_t fl = c->rflags, old, val, off;
 
-	if (!in->is_mem) {
-		old = reg_get(c, in, in->rm, size);
-		val = op(ctx, size, old, &fl);
-		reg_set(c, in, in->rm, size, val);
-		c->rflags = fl;
-		return old;
-	}
 	off = emu_ea(c, in);
 	if (in->lock) {
 		void *ptr = emu_rmw_ptr(c, in->seg, off, size);
@@ -231,7 +200,17 @@ static bool lock_allowed(const struct emu_insn *in)
 	return false;
 }
 
-static bool dispatch_1b(struct emu_cpu *c, const struct emu_insn *in)
+static bool exec_nop(struct emu_cpu *c, const struct emu_insn *in)
+{
+	return true;
+}
+
+static bool exec_ud(struct emu_cpu *c, const struct emu_insn *in)
+{
+	return false;
+}
+
+static emu_exec_fn family_1b(const struct emu_insn *in)
 {
 	unsigned op = in->op;
 
@@ -239,10 +218,10 @@ static bool dispatch_1b(struct emu_cpu *c, const struct emu_insn *in)
 		switch (op & 7) {
 		case 6: case 7:
 			if (op >= 0x20) /* DAA DAS AAA AAS */
-				return emu_exec_alu(c, in);
-			return emu_exec_move(c, in); /* PUSH/POP sreg */
+				return emu_exec_alu;
+			return emu_exec_move; /* PUSH/POP sreg */
 		default:
-			return emu_exec_alu(c, in);
+			return emu_exec_alu;
 		}
 	}
 	switch (op) {
@@ -251,121 +230,98 @@ static bool dispatch_1b(struct emu_cpu *c, const struct emu_insn *in)
 	case 0xa8: case 0xa9:
 	case 0xc0: case 0xc1: case 0xd0 ... 0xd3:
 	case 0xd4: case 0xd5: case 0xd6:
-		return emu_exec_alu(c, in);
+		return emu_exec_alu;
 	case 0x69: case 0x6b:
-		return emu_exec_muldiv(c, in);
+		return emu_exec_muldiv;
 	case 0xf6: case 0xf7:
 		if (((in->modrm >> 3) & 7) < 4)
-			return emu_exec_alu(c, in);
-		return emu_exec_muldiv(c, in);
+			return emu_exec_alu;
+		return emu_exec_muldiv;
 	case 0xfe:
-		return emu_exec_alu(c, in);
+		return emu_exec_alu;
 	case 0xff:
 		switch ((in->modrm >> 3) & 7) {
 		case 0: case 1:
-			return emu_exec_alu(c, in);
+			return emu_exec_alu;
 		case 6:
-			return emu_exec_move(c, in);
+			return emu_exec_move;
 		default:
-			return emu_exec_control(c, in);
+			return emu_exec_control;
 		}
 	case 0x62: case 0x70 ... 0x7f: case 0x9a: case 0xc2: case 0xc3: case 0xc8 ... 0xcf:
 	case 0xe0 ... 0xe3: case 0xe8 ... 0xeb: case 0xf1:
-		return emu_exec_control(c, in);
+		return emu_exec_control;
 	case 0x6c ... 0x6f: case 0xa4 ... 0xa7: case 0xaa ... 0xaf:
-		return emu_exec_string(c, in);
+		return emu_exec_string;
 	case 0xd8 ... 0xdf: case 0x9b:
-		return emu_exec_x87(c, in);
+		return emu_exec_x87;
 	case 0xe4 ... 0xe7: case 0xec ... 0xef: case 0xf4: case 0xfa: case 0xfb:
-		return emu_exec_system(c, in);
+		return emu_exec_system;
 	default:
-		return emu_exec_move(c, in);
+		return emu_exec_move;
 	}
 }
 
-static bool dispatch_0f(struct emu_cpu *c, const struct emu_insn *in)
+static emu_exec_fn family_0f(const struct emu_insn *in)
 {
 	switch (in->op) {
 	case 0x00 ... 0x09: case 0x20 ... 0x23: case 0x30 ... 0x35: case 0xa2:
-		return emu_exec_system(c, in);
+		return emu_exec_system;
 	case 0x0d: case 0x18 ... 0x1f: /* prefetch, hints, multi-byte NOP */
-		return true;
+		return exec_nop;
 	case 0x40 ... 0x4f: case 0x90 ... 0x9f: case 0xa3: case 0xab: case 0xb3: case 0xbb:
 	case 0xba: case 0xb8: case 0xbc: case 0xbd: case 0xc8 ... 0xcf:
-		return emu_exec_bits(c, in);
+		return emu_exec_bits;
 	case 0xa4: case 0xa5: case 0xac: case 0xad: case 0xb0: case 0xb1: case 0xc0: case 0xc1:
 	case 0xc7:
-		return emu_exec_alu(c, in);
+		return emu_exec_alu;
 	case 0xaf:
-		return emu_exec_muldiv(c, in);
+		return emu_exec_muldiv;
 	case 0x80 ... 0x8f:
-		return emu_exec_control(c, in);
+		return emu_exec_control;
 	case 0xa0: case 0xa1: case 0xa8: case 0xa9: case 0xb2: case 0xb4: case 0xb5: case 0xb6:
 	case 0xb7: case 0xbe: case 0xbf:
-		return emu_exec_move(c, in);
+		return emu_exec_move;
 	default:
-		return emu_exec_sse(c, in);
+		return emu_exec_sse;
 	}
 }
 
-static void execute(struct emu_cpu *c, const struct emu_insn *in)
+emu_exec_fn emu_exec_family(const struct emu_insn *in)
 {
-	bool ok;
-
 	if (in->lock && !lock_allowed(in))
-		emu_ud(c);
+		return exec_ud;
 	switch (in->map) {
 	case MAP_1B:
-		ok = dispatch_1b(c, in);
-		break;
+		return family_1b(in);
 	case MAP_0F:
-		ok = dispatch_0f(c, in);
-		break;
+		return family_0f(in);
 	default:
-		ok = emu_exec_sse(c, in);
-		break;
+		return emu_exec_sse;
 	}
-	if (!ok)
+}
+
+static inline void execute(struct emu_cpu *c, const struct emu_insn *in)
+{
+	if (!emu_exec_family(in)(c, in))
 		emu_ud(c);
 }
 
-int emu_step(struct emu_cpu *c)
+/* Records where the instruction at rip starts, for fault recovery. The
+ * compiler barrier keeps the two copies apart: merged into one 16-byte
+ * load, they would wait for the 8-byte stores that just wrote rip and rsp
+ * (a store-forwarding stall that cost a quarter of the loop). */
+static inline void mark_insn_start(struct emu_cpu *c, uint64_t rip)
+{
+	c->insn_rip = rip;
+	__asm__ volatile("" ::: "memory");
+	c->insn_rsp = c->gpr[R_SP];
+}
+
+/* One instruction fetched and decoded the uncached way. */
+static void step_uncached(struct emu_cpu *c)
 {
 	struct emu_insn in;
-	bool shadow;
-	int vec;
-
-	c->insn_rip = c->rip;
-	c->insn_rsp = c->gpr[R_SP];
-	c->pending_exc = -1;
-	if (setjmp(c->fault_jmp) != 0) {
-		/* A fault in the instruction (or in delivering an event):
-		 * back to the instruction's start, then deliver it. A fault
-		 * during that delivery comes back here; emu_deliver()
-		 * escalates through exc_nesting. */
-		vec = c->pending_exc;
-		c->pending_exc = -1;
-		c->rip = c->insn_rip;
-		c->gpr[R_SP] = c->insn_rsp;
-		if (vec >= 0)
-			emu_deliver(c, vec, c->pending_has_err, c->pending_err, false, c->insn_rip);
-		c->exc_nesting = 0;
-		return 0;
-	}
-
-	shadow = c->interrupt_shadow;
-	c->interrupt_shadow = false;
-	if ((c->rflags & FL_IF) && !shadow) {
-		vec = emu_pending_interrupt(c);
-		if (vec >= 0) {
-			c->halted = false;
-			emu_deliver(c, vec, false, 0, false, c->rip);
-			c->exc_nesting = 0;
-			return 0;
-		}
-	}
-	if (c->halted)
-		return 1;
 
 	emu_decode(c, &in);
 	c->rip = c->insn_rip + in.len;
@@ -374,5 +330,127 @@ int emu_step(struct emu_cpu *c)
 	execute(c, &in);
 	c->rflags &= ~(uint64_t)FL_RF;
 	c->icount++;
-	return c->halted ? 1 : 0;
+}
+
+/* Runs the instructions of block b from CS:rip (its first one) on. The
+ * block is left after the last instruction, or as soon as one does not
+ * fall through to the next (a taken branch, a fault, REP continuing), sets
+ * an interrupt shadow, stores into the block's page or touches a device
+ * (MMIO sets block_break; port I/O ends blocks): so a device that stops
+ * the VM from inside an instruction is seen right after it, and a kick
+ * from elsewhere within EMU_BLOCK_MAX_INSN instructions. */
+static void run_block(struct emu_cpu *c, const struct emu_block *b)
+{
+	uint64_t mask = b->code_bits == 64 ? ~0ULL : b->code_bits == 16 ? 0xffff : 0xffffffffu;
+	uint64_t left = c->run_end - c->icount;
+	unsigned n = b->ninsn < left ? b->ninsn : (unsigned)left;
+	const struct emu_insn *in = b->insn;
+	const emu_exec_fn *fn = b->exec;
+
+	c->code_page = b->gpa >> 12;
+	c->block_break = false;
+	for (;;) {
+		uint64_t next = (c->rip + in->len) & mask;
+
+		c->rip = next;
+		if (!(*fn)(c, in))
+			emu_ud(c);
+		c->rflags &= ~(uint64_t)FL_RF;
+		c->icount++;
+		if (--n == 0 || c->rip != next || c->block_break || c->interrupt_shadow)
+			break;
+		in++;
+		fn++;
+		mark_insn_start(c, next);
+	}
+	c->code_page = ~0ULL;
+}
+
+/* Whether emu_run must return now. */
+static bool run_over(const struct emu_cpu *c, const _Atomic bool *stop)
+{
+	if (c->icount >= c->run_end || c->halted || c->triple_fault || c->internal_error ||
+	    c->shutdown_request)
+		return true;
+	return stop && atomic_load_explicit(stop, memory_order_relaxed);
+}
+
+/* The steps of emu_run after its setjmp: the interrupt check at each
+ * block boundary, then a cached block or one uncached instruction. */
+static int run_steps(struct emu_cpu *c, const _Atomic bool *stop)
+{
+	for (;;) {
+		bool shadow = c->interrupt_shadow;
+		int vec;
+
+		mark_insn_start(c, c->rip);
+		c->interrupt_shadow = false;
+		if ((c->rflags & FL_IF) && !shadow) {
+			vec = emu_pending_interrupt(c);
+			if (vec >= 0) {
+				c->halted = false;
+				emu_deliver(c, vec, false, 0, false, c->rip);
+				c->exc_nesting = 0;
+				c->run_end--; /* a step, not an instruction */
+				if (run_over(c, stop))
+					return c->halted ? 1 : 0;
+				continue;
+			}
+		}
+		if (c->halted)
+			return 1;
+
+		const struct emu_block *b = NULL;
+		if (c->icache) {
+			unsigned bits = 16;
+
+			if (c->mode == MODE_LONG64)
+				bits = 64;
+			else if (SEG_ATTR_DB(c->seg[S_CS].attr))
+				bits = 32;
+			b = emu_icache_lookup(c, c->icache, bits);
+		}
+		if (b)
+			run_block(c, b);
+		else
+			step_uncached(c);
+		if (run_over(c, stop))
+			return c->halted ? 1 : 0;
+	}
+}
+
+int emu_run(struct emu_cpu *c, unsigned max, const _Atomic bool *stop)
+{
+	if (!max)
+		return c->halted ? 1 : 0;
+	c->run_end = c->icount + max;
+	c->pending_exc = -1;
+	c->code_page = ~0ULL;
+	/* One setjmp per call, not per instruction: every instruction records
+	 * insn_rip/insn_rsp, which is all the state a fault restores. The
+	 * only locals used after a longjmp (c, stop) never change. */
+	if (setjmp(c->fault_jmp) != 0) {
+		/* A fault in the instruction (or in delivering an event):
+		 * back to the instruction's start, then deliver it. A fault
+		 * during that delivery comes back here; emu_deliver()
+		 * escalates through exc_nesting. */
+		int vec = c->pending_exc;
+
+		c->pending_exc = -1;
+		c->code_page = ~0ULL;
+		c->rip = c->insn_rip;
+		c->gpr[R_SP] = c->insn_rsp;
+		if (vec >= 0)
+			emu_deliver(c, vec, c->pending_has_err, c->pending_err, false, c->insn_rip);
+		c->exc_nesting = 0;
+		c->run_end--; /* a step, not an instruction */
+		if (run_over(c, stop))
+			return 0;
+	}
+	return run_steps(c, stop);
+}
+
+int emu_step(struct emu_cpu *c)
+{
+	return emu_run(c, 1, NULL);
 }

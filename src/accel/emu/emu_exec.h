@@ -62,13 +62,42 @@ static inline void reg_set(struct emu_cpu *c, const struct emu_insn *in, unsigne
 	}
 }
 
+/* Mask of an address of the given size. */
+static inline uint64_t addr_mask(unsigned addrsize)
+{
+	return size_mask(addrsize);
+}
+
 /* Effective address of the ModRM memory operand, masked to the address
  * size (RIP-relative uses c->rip, already the next instruction). */
-uint64_t emu_ea(const struct emu_cpu *c, const struct emu_insn *in);
+static inline uint64_t emu_ea(const struct emu_cpu *c, const struct emu_insn *in)
+{
+	uint64_t a = in->disp;
+
+	if (in->rip_rel)
+		a += c->rip;
+	if (in->base != NO_REG)
+		a += c->gpr[in->base];
+	if (in->index != NO_REG)
+		a += c->gpr[in->index] << in->scale;
+	return a & addr_mask(in->addrsize);
+}
 
 /* ModRM r/m operand at the given size (register or memory). */
-uint64_t rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size);
-void rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v);
+static inline uint64_t rm_get(struct emu_cpu *c, const struct emu_insn *in, unsigned size)
+{
+	if (!in->is_mem)
+		return reg_get(c, in, in->rm, size);
+	return emu_read(c, in->seg, emu_ea(c, in), size);
+}
+
+static inline void rm_set(struct emu_cpu *c, const struct emu_insn *in, unsigned size, uint64_t v)
+{
+	if (!in->is_mem)
+		reg_set(c, in, in->rm, size, v);
+	else
+		emu_write(c, in->seg, emu_ea(c, in), size, v);
+}
 
 /* Stack: address size (2/4/8) and push/pop of size bytes. push writes
  * before it moves rsp; pop reads before it moves rsp. */
@@ -83,12 +112,6 @@ static inline unsigned stack_opsize(const struct emu_insn *in)
 	if (in->code_bits == 64)
 		return in->pfx66 && !(in->rex & 8) ? 2 : 8;
 	return in->opsize;
-}
-
-/* Mask of an address of the given size. */
-static inline uint64_t addr_mask(unsigned addrsize)
-{
-	return size_mask(addrsize);
 }
 
 /* Jumps to target (masked to opsize; #GP if outside CS limit or
@@ -114,10 +137,26 @@ uint64_t alu_shiftd(bool left, unsigned size, uint64_t dst, uint64_t src, unsign
 /* SF, ZF, PF of a result; clears CF, OF, AF (logic ops). */
 void flags_logic(unsigned size, uint64_t r, uint64_t *fl);
 /* SF, ZF, PF of a result only. */
-void flags_szp(unsigned size, uint64_t r, uint64_t *fl);
+static inline void flags_szp(unsigned size, uint64_t r, uint64_t *fl)
+{
+	uint64_t f = *fl & ~(uint64_t)(FL_SF | FL_ZF | FL_PF);
+
+	r &= size_mask(size);
+	if (r == 0)
+		f |= FL_ZF;
+	if (r & sign_bit(size))
+		f |= FL_SF;
+	if (!__builtin_parity((unsigned)(r & 0xff)))
+		f |= FL_PF;
+	*fl = f;
+}
 
 /* ---- families ---- */
 /* Each returns true if it handled the opcode, false for #UD. */
+typedef bool (*emu_exec_fn)(struct emu_cpu *c, const struct emu_insn *in);
+/* The family that executes in (emu_exec.c; a function that returns false
+ * for a LOCK prefix where none is allowed). Decoded blocks keep it. */
+emu_exec_fn emu_exec_family(const struct emu_insn *in);
 bool emu_exec_move(struct emu_cpu *c, const struct emu_insn *in);    /* emu_exec_move.c */
 bool emu_exec_alu(struct emu_cpu *c, const struct emu_insn *in);     /* emu_exec_alu.c */
 bool emu_exec_muldiv(struct emu_cpu *c, const struct emu_insn *in);  /* emu_exec_muldiv.c */
@@ -139,8 +178,25 @@ _Noreturn void emu_ud(struct emu_cpu *c);
  * locked (host atomics on the RAM pointer). Returns the old value; the
  * flags computed for the value that was stored end in c->rflags. */
 typedef uint64_t (*emu_rmw_fn)(void *ctx, unsigned size, uint64_t old, uint64_t *fl);
-uint64_t emu_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned size, emu_rmw_fn op,
-		 void *ctx);
+/* The memory case of emu_rmw (emu_exec.c). */
+uint64_t emu_rmw_mem(struct emu_cpu *c, const struct emu_insn *in, unsigned size, emu_rmw_fn op,
+		     void *ctx);
+/* Inline so that the register case, the common one, calls op directly
+ * (the families pass a constant op, which the compiler then inlines). */
+static inline uint64_t emu_rmw(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
+			       emu_rmw_fn op, void *ctx)
+{
+	uint64_t fl, old, val;
+
+	if (in->is_mem)
+		return emu_rmw_mem(c, in, size, op, ctx);
+	fl = c->rflags;
+	old = reg_get(c, in, in->rm, size);
+	val = op(ctx, size, old, &fl);
+	reg_set(c, in, in->rm, size, val);
+	c->rflags = fl;
+	return old;
+}
 /* Compare-and-exchange on memory at (seg, off): if the value equals
  * *expected, stores desired and returns true; else loads it into
  * *expected. Atomic when the operand is RAM. */

@@ -4,24 +4,6 @@
  * differential-tested on sets them, where known. */
 #include "emu_exec.h"
 
-static inline uint64_t parity_flag(uint64_t r)
-{
-	return __builtin_parity((unsigned)(r & 0xff)) ? 0 : FL_PF;
-}
-
-void flags_szp(unsigned size, uint64_t r, uint64_t *fl)
-{
-	uint64_t f = *fl & ~(uint64_t)(FL_SF | FL_ZF | FL_PF);
-
-	r &= size_mask(size);
-	if (r == 0)
-		f |= FL_ZF;
-	if (r & sign_bit(size))
-		f |= FL_SF;
-	f |= parity_flag(r);
-	*fl = f;
-}
-
 void flags_logic(unsigned size, uint64_t r, uint64_t *fl)
 {
 	*fl &= ~(uint64_t)(FL_CF | FL_OF | FL_AF);

@@ -5,6 +5,7 @@
  * checked on both pages before any byte is written. */
 #include <string.h>
 
+#include "emu_icache.h"
 #include "emu_sys.h"
 #include "vslice/x86_regs.h"
 
@@ -17,6 +18,7 @@ static void mmio_access(struct emu_cpu *c, uint64_t gpa, void *data, unsigned le
 {
 	/* The bus takes 1, 2, 4 or 8 bytes: split anything else. */
 	uint8_t *p = data;
+	c->block_break = true; /* a device access ends the decoded block (emu_icache.h) */
 	while (len) {
 		unsigned n = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
 		if (c->io.mmio)
@@ -41,6 +43,7 @@ void emu_phys_read(struct emu_cpu *c, uint64_t gpa, void *dst, unsigned len)
 void emu_phys_write(struct emu_cpu *c, uint64_t gpa, const void *src, unsigned len)
 {
 	void *p = gm_ptr(c->mem, gpa, len);
+	emu_code_write_check(c, gpa);
 	if (p)
 		memcpy(p, src, len);
 	else
@@ -187,9 +190,11 @@ static void write_lin(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v
 		struct emu_tlb_entry *e = emu_tlb_hit(c, lin, ACC_WRITE, user);
 		if (e && e->host) {
 			host_store(e->host + (lin & 0xfff), size, val);
+			emu_code_write_check(c, e->ppage << 12);
 			return;
 		}
 		emu_translate_or_fault(c, lin, ACC_WRITE, user, &x);
+		emu_code_write_check(c, x.gpa);
 		if (x.host)
 			host_store(x.host, size, val);
 		else
@@ -357,6 +362,30 @@ void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 	if ((lin & 0xfff) + size > 4096)
 		return NULL; /* split lock: the caller falls back to read + write */
 	emu_translate_or_fault(c, lin, ACC_WRITE, user_access(c, c->cpl), &x);
+	if (x.host)
+		emu_code_write_check(c, x.gpa);
+	return x.host;
+}
+
+const uint8_t *emu_fetch_ptr(struct emu_cpu *c, uint64_t off, uint64_t *gpa, unsigned *avail)
+{
+	struct emu_xlate x;
+	uint64_t lin = fetch_linear(c, off);
+	struct emu_tlb_entry *e = emu_tlb_hit(c, lin, ACC_FETCH, c->cpl == 3);
+	if (e && e->host) {
+		x.host = e->host + (lin & 0xfff);
+		x.gpa = (e->ppage << 12) | (lin & 0xfff);
+	} else {
+		emu_translate_or_fault(c, lin, ACC_FETCH, user_access(c, c->cpl), &x);
+	}
+	unsigned n = 4096 - (lin & 0xfff);
+	if (c->mode != MODE_LONG64) {
+		uint64_t room = (uint64_t)c->seg[S_CS].limit - off + 1;
+		if (n > room)
+			n = (unsigned)room;
+	}
+	*gpa = x.gpa;
+	*avail = n;
 	return x.host;
 }
 

@@ -1,8 +1,12 @@
 /* Software CPU: model-specific registers (RDMSR/WRMSR) and the time-stamp
  * counter. The TSC runs at EMU_TSC_HZ (1 GHz): one tick per nanosecond of
  * the host's CLOCK_MONOTONIC, plus a per-vCPU offset that WRMSR(TSC)
- * adjusts. Unknown MSRs raise #GP, as on hardware. */
+ * adjusts. The local APIC's MSRs (APIC base, TSC deadline, x2APIC) go to
+ * the interrupt controller when there is one; the kvm-clock MSRs to the
+ * VM's kvmclock. Unknown MSRs raise #GP, as on hardware. */
 #include <time.h>
+
+#include "vslice/dev/kvmclock.h"
 
 #include "emu_sys.h"
 #include "emu_vm.h"
@@ -55,9 +59,28 @@ uint64_t emu_rdtsc(struct emu_cpu *c)
 	return emu_tsc_now(c);
 }
 
-static const struct emu_intc_ops *intc_of(struct emu_cpu *c)
+static const struct accel_irqchip *intc_of(struct emu_cpu *c)
 {
 	return c->vm ? c->vm->intc : NULL;
+}
+
+static bool is_apic_msr(uint32_t msr)
+{
+	return msr == MSR_APIC_BASE || msr == MSR_TSC_DEADLINE ||
+	       (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST);
+}
+
+/* The kvm-clock's view of now for vCPU c: one host clock reading. */
+static struct kvmclock_now kvmclock_now(struct emu_cpu *c)
+{
+	struct timespec ts;
+	uint64_t host = emu_host_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (struct kvmclock_now){
+		.system_ns = host - c->vm->tsc_base_ns,
+		.tsc = host + (uint64_t)c->tsc_offset,
+		.wall_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec,
+	};
 }
 
 static void require_cpl0(struct emu_cpu *c)
@@ -79,7 +102,21 @@ static bool valid_pat(uint64_t v)
 uint64_t emu_rdmsr(struct emu_cpu *c, uint32_t msr)
 {
 	require_cpl0(c);
-	const struct emu_intc_ops *intc = intc_of(c);
+	const struct accel_irqchip *intc = intc_of(c);
+	if (intc && intc->rdmsr && is_apic_msr(msr)) {
+		uint64_t v = 0;
+		int r = intc->rdmsr(c->vm->intc_opaque, c->index, msr, &v);
+		if (r > 0)
+			return v;
+		if (r < 0)
+			emu_raise(c, EXC_GP, 0);
+	}
+	if (c->vm && kvmclock_is_msr(msr)) {
+		uint64_t v = 0;
+		if (kvmclock_rdmsr(&c->vm->kvmclock, c->index, msr, &v) > 0)
+			return v;
+		emu_raise(c, EXC_GP, 0);
+	}
 	switch (msr) {
 	case MSR_TSC:
 		return emu_tsc_now(c);
@@ -128,11 +165,6 @@ uint64_t emu_rdmsr(struct emu_cpu *c, uint32_t msr)
 	case MSR_TSC_AUX:
 		return c->tsc_aux;
 	default:
-		if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST && intc && intc->rdmsr) {
-			uint64_t v;
-			if (intc->rdmsr(c->vm->intc_opaque, c->index, msr, &v))
-				return v;
-		}
 		break;
 	}
 	emu_raise(c, EXC_GP, 0);
@@ -160,10 +192,35 @@ static void need_canonical(struct emu_cpu *c, uint64_t v)
 void emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t val)
 {
 	require_cpl0(c);
-	const struct emu_intc_ops *intc = intc_of(c);
+	const struct accel_irqchip *intc = intc_of(c);
+	if (intc && intc->wrmsr && is_apic_msr(msr)) {
+		int r = intc->wrmsr(c->vm->intc_opaque, c->index, msr, val, emu_tsc_now(c));
+		if (r < 0)
+			emu_raise(c, EXC_GP, 0);
+		if (r > 0) {
+			uint64_t base;
+			/* Keep the copy the MMIO intercept looks at. */
+			if (msr == MSR_APIC_BASE && intc->rdmsr &&
+			    intc->rdmsr(c->vm->intc_opaque, c->index, MSR_APIC_BASE, &base) > 0)
+				c->apic_base = base;
+			if (msr == MSR_TSC_DEADLINE)
+				c->tsc_deadline = val;
+			return;
+		}
+	}
+	if (c->vm && kvmclock_is_msr(msr)) {
+		struct kvmclock_now now = kvmclock_now(c);
+		if (kvmclock_wrmsr(&c->vm->kvmclock, c->index, msr, val, &now) > 0)
+			return;
+		emu_raise(c, EXC_GP, 0);
+	}
 	switch (msr) {
 	case MSR_TSC:
 		c->tsc_offset = (int64_t)(val - emu_host_ns());
+		if (c->vm) {
+			struct kvmclock_now now = kvmclock_now(c);
+			kvmclock_update(&c->vm->kvmclock, c->index, &now);
+		}
 		return;
 	case MSR_APIC_BASE:
 		/* Enable (11) and the base; BSP (8) is read-only; no x2APIC (10). */
@@ -207,8 +264,6 @@ void emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t val)
 		if (!intc || !intc->tsc_deadline)
 			break;
 		c->tsc_deadline = val;
-		if (intc->wrmsr)
-			intc->wrmsr(c->vm->intc_opaque, c->index, msr, val);
 		return;
 	case MSR_EFER:
 		write_efer(c, val);
@@ -247,9 +302,6 @@ void emu_wrmsr(struct emu_cpu *c, uint32_t msr, uint64_t val)
 		c->tsc_aux = val;
 		return;
 	default:
-		if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST && intc && intc->wrmsr &&
-		    intc->wrmsr(c->vm->intc_opaque, c->index, msr, val))
-			return;
 		break;
 	}
 	emu_raise(c, EXC_GP, 0);

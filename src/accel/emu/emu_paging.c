@@ -2,6 +2,7 @@
  * (with PSE 4 MiB pages), PAE and 4-level paging with U/S, R/W (CR0.WP),
  * NX (EFER.NXE), global pages (CR4.PGE), reserved-bit checks, atomic
  * accessed/dirty updates, and a direct-mapped TLB in front of them. */
+#include "emu_icache.h"
 #include "emu_sys.h"
 #include "vslice/x86_regs.h"
 
@@ -25,11 +26,13 @@ struct walk_entry {
 	uint64_t val;
 	void *host;    /* NULL if the entry is not in RAM (no A/D update) */
 	unsigned size; /* 4 or 8 */
+	uint64_t gpa;
 };
 
 static void read_entry(struct emu_cpu *c, uint64_t gpa, unsigned size, struct walk_entry *e)
 {
 	e->size = size;
+	e->gpa = gpa;
 	e->host = gm_ptr(c->mem, gpa, size);
 	if (e->host) {
 		if (size == 4)
@@ -42,10 +45,11 @@ static void read_entry(struct emu_cpu *c, uint64_t gpa, unsigned size, struct wa
 	}
 }
 
-static void set_bits(struct walk_entry *e, uint64_t bits)
+static void set_bits(struct emu_cpu *c, struct walk_entry *e, uint64_t bits)
 {
 	if (!e->host || (e->val & bits) == bits)
 		return;
+	emu_code_write_check(c, e->gpa); /* page tables among running code */
 	if (e->size == 4)
 		__atomic_fetch_or((uint32_t *)e->host, (uint32_t)bits, __ATOMIC_ACQ_REL);
 	else
@@ -194,10 +198,10 @@ static int walk(struct emu_cpu *c, uint64_t lin, enum emu_access acc, bool user,
 	/* Accessed on every level, dirty on the last one for writes. A PAE
 	 * PDPTE has no accessed bit (bit 5 is reserved there). */
 	for (unsigned i = (pae && !lma) ? 1 : 0; i < n; i++)
-		set_bits(&ent[i], PTE_A);
+		set_bits(c, &ent[i], PTE_A);
 	struct walk_entry *last = &ent[n - 1];
 	if (acc == ACC_WRITE)
-		set_bits(last, PTE_D);
+		set_bits(c, last, PTE_D);
 	/* Without RAM behind the entry, we cannot record dirtiness: treat
 	 * the page as dirty so writes do not walk again and again. */
 	bool dirty = !last->host || (last->val & PTE_D);

@@ -134,6 +134,9 @@ uint64_t emu_read_cr(struct emu_cpu *c, int cr)
 	case 4:
 		return c->cr4;
 	default:
+		/* The TPR can change through the APIC page: ask the APIC. */
+		if (c->vm && c->vm->intc && c->vm->intc->get_tpr)
+			return c->vm->intc->get_tpr(c->vm->intc_opaque, c->index);
 		return c->cr8;
 	}
 }

@@ -1,0 +1,68 @@
+/* The software CPU's decoded-block cache (emu_icache.c): straight-line runs
+ * of decoded instructions, keyed by the guest-physical address of their
+ * first byte and the code size, so that emu_run() fetches and decodes an
+ * instruction once rather than every time it executes. See emu_icache.c
+ * for how the cache stays correct when code is written. */
+#ifndef VSLICE_EMU_ICACHE_H
+#define VSLICE_EMU_ICACHE_H
+
+#include "emu_exec.h"
+
+/* Instructions per block at most: also the longest run between two
+ * checks for pending interrupts. */
+#define EMU_BLOCK_MAX_INSN 16
+/* Code bytes per block at most (the copy kept to validate the block). */
+#define EMU_BLOCK_MAX_BYTES 96
+/* Blocks per vCPU (direct-mapped, a power of two). */
+#define EMU_ICACHE_BLOCKS 4096
+
+struct emu_block {
+	uint64_t gpa;       /* guest-physical address of the first byte; ~0: empty */
+	uint8_t code_bits;  /* 16, 32 or 64: what the bytes were decoded as */
+	uint8_t ninsn;      /* instructions in insn[] (>= 1) */
+	uint16_t nbytes;    /* bytes[0..nbytes) are the instructions' bytes */
+	uint8_t bytes[EMU_BLOCK_MAX_BYTES];
+	struct emu_insn insn[EMU_BLOCK_MAX_INSN];
+	emu_exec_fn exec[EMU_BLOCK_MAX_INSN]; /* emu_exec_family() of each */
+};
+
+struct emu_icache_stats {
+	uint64_t hits;    /* lookups answered from the cache */
+	uint64_t builds;  /* blocks decoded (misses and stale blocks) */
+	uint64_t stale;   /* of which: the block was there but its bytes changed */
+	uint64_t uncached; /* lookups that fell back to decoding one instruction */
+};
+
+struct emu_icache {
+	struct emu_icache_stats stats;
+	struct emu_block block[EMU_ICACHE_BLOCKS];
+};
+
+/* A new, empty cache (NULL if out of memory); free with emu_icache_free. */
+struct emu_icache *emu_icache_new(void);
+void emu_icache_free(struct emu_icache *ic);
+/* Forgets every block. Never needed for correctness (blocks are validated
+ * against guest memory on every use); for tests and memory hygiene. */
+void emu_icache_flush(struct emu_icache *ic);
+
+/* The block starting at CS:rip of c, decoded for code_bits (the current
+ * code size), checked against the current bytes in guest memory and
+ * decoded again if they changed. NULL when the instruction there must
+ * take the uncached path (code not in RAM, an instruction crossing the
+ * page, the CS limit or the 16/32-bit wrap-around, or too long): then
+ * emu_decode() fetches it and raises what is due. Raises #GP/#PF (fetch
+ * of the first byte) like emu_decode(). */
+const struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
+					  unsigned code_bits);
+
+/* Called by every store path of the CPU (emu_mmu.c, emu_paging.c) with the
+ * guest-physical address written: a store into the page of the block
+ * being run ends that block after the current instruction, so the next
+ * instruction is looked up (and checked) again. */
+static inline void emu_code_write_check(struct emu_cpu *c, uint64_t gpa)
+{
+	if ((gpa >> 12) == c->code_page)
+		c->block_break = true;
+}
+
+#endif

@@ -17,6 +17,7 @@
 #include "vslice/dev/apic_bus.h"
 #include "vslice/dev/cmos_rtc.h"
 #include "vslice/dev/debug_exit.h"
+#include "vslice/dev/fw_cfg.h"
 #include "vslice/dev/i8042.h"
 #include "vslice/dev/i8254.h"
 #include "vslice/dev/i8259.h"
@@ -58,6 +59,7 @@ struct vm_devices {
 	struct acpi_pm pm;
 	struct port_sink post, io_delay, a20;
 	struct testdev testdev;
+	struct fw_cfg fwcfg;
 };
 
 /* The PC's interrupt controllers and PIT as user-space models, for an
@@ -72,6 +74,13 @@ struct vm_irqchip {
 	struct i8254 pit;
 	_Atomic uint64_t pit_deadline; /* copy of i8254_next_event_ns() */
 	struct accel_irqchip ops;      /* what the accelerator calls */
+};
+
+/* Paths of the default guest when no --kernel is given (vm.c). */
+struct default_guest {
+	char kernel[4096];
+	char initrd[4096];
+	char cmdline[1024];
 };
 
 struct vm;
@@ -98,6 +107,7 @@ struct vm {
 	struct chardev serial;
 	bool serial_open;
 	struct file_image kernel, initrd;
+	struct default_guest default_guest;
 
 	/* Stop requests: the first one wins. */
 	pthread_mutex_t stop_lock;

@@ -60,19 +60,57 @@ static uint64_t host_ram_bytes(void)
 	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
 }
 
-/* The default guest lives next to the binary: build/guests/demo.elf. */
-static const char *default_kernel(void)
+/* Reads a small text file (the default guest's command line) into buf,
+ * without its trailing newline. */
+static bool read_line_file(const char *path, char *buf, size_t len)
 {
-	static char path[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	bool ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = 0;
+	return ok;
+}
+
+/* The default guest lives next to the binary: the Debian guest that
+ * scripts/build-guest makes (guest/vmlinuz, guest/initramfs.cpio.gz,
+ * guest/cmdline) when it is there, else the demo guest (guests/demo.elf).
+ * --initrd and --cmdline still override. Returns false if neither exists. */
+static bool pick_default_guest(struct vm *vm)
+{
+	struct default_guest *d = &vm->default_guest;
+	char dir[sizeof(d->kernel) - 64];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
 	if (n <= 0)
-		return NULL;
-	path[n] = 0;
-	char *slash = strrchr(path, '/');
+		return false;
+	dir[n] = 0;
+	char *slash = strrchr(dir, '/');
 	if (!slash)
-		return NULL;
-	strcpy(slash + 1, "guests/demo.elf");
-	return path;
+		return false;
+	*slash = 0;
+	snprintf(d->kernel, sizeof(d->kernel), "%s/guest/vmlinuz", dir);
+	snprintf(d->initrd, sizeof(d->initrd), "%s/guest/initramfs.cpio.gz", dir);
+	char cmdline_path[sizeof(d->kernel)];
+	snprintf(cmdline_path, sizeof(cmdline_path), "%s/guest/cmdline", dir);
+	if (access(d->kernel, R_OK) == 0 && access(d->initrd, R_OK) == 0 &&
+	    read_line_file(cmdline_path, d->cmdline, sizeof(d->cmdline))) {
+		vm->cfg.kernel = d->kernel;
+		if (!vm->cfg.initrd)
+			vm->cfg.initrd = d->initrd;
+		if (!vm->cfg.cmdline[0])
+			vm->cfg.cmdline = d->cmdline;
+		log_info("no --kernel: booting the Debian guest %s", d->kernel);
+		return true;
+	}
+	snprintf(d->kernel, sizeof(d->kernel), "%s/guests/demo.elf", dir);
+	if (access(d->kernel, R_OK) != 0)
+		return false;
+	vm->cfg.kernel = d->kernel;
+	log_info("no --kernel: booting the demo guest %s (scripts/build-guest makes the Debian guest)",
+		 d->kernel);
+	return true;
 }
 
 static int select_accel(struct vm *vm, int *status, struct errbuf *eb)
@@ -125,10 +163,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *status, struct er
 	if (check_memory(cfg->mem_size, host_ram_bytes(), eb) < 0)
 		goto fail;
 	if (!vm->cfg.kernel) {
-		vm->cfg.kernel = default_kernel();
-		if (!vm->cfg.kernel || access(vm->cfg.kernel, R_OK) != 0) {
-			errbuf_set(eb, "no --kernel given and the default guest %s is missing; run `make` or pass --kernel PATH",
-				   vm->cfg.kernel ? vm->cfg.kernel : "guests/demo.elf");
+		if (!pick_default_guest(vm)) {
+			errbuf_set(eb, "no --kernel given and no default guest next to the binary "
+				       "(guest/vmlinuz or guests/demo.elf); run `make` or pass --kernel PATH");
 			goto fail;
 		}
 	}
@@ -396,6 +433,7 @@ void vm_destroy(struct vm *vm)
 	vm->serial_open = false;
 	bus_free(&vm->pio);
 	bus_free(&vm->mmio);
+	fw_cfg_free(&vm->dev.fwcfg);
 	guest_mem_free(&vm->mem);
 	unmap_file(&vm->kernel);
 	unmap_file(&vm->initrd);

@@ -112,6 +112,25 @@ static void i8042_cmd_io(void *opaque, uint64_t offset, void *data, unsigned len
 	i8042_io(opaque, offset + (I8042_CMD_PORT - I8042_DATA_PORT), data, len, is_write);
 }
 
+/* QEMU's fw_cfg (ports 0x510-0x511, DMA register 0x514-0x51b): RAM size,
+ * CPU count, the e820 map and the vslice version, as test suites read them. */
+static int fwcfg_init(struct vm *vm, struct errbuf *eb)
+{
+	static const char version[] = "vslice 0.1\n";
+	struct fw_cfg *fc = &vm->dev.fwcfg;
+	struct e820_entry map[E820_MAX];
+	unsigned n = gm_e820(&vm->mem, map, E820_MAX);
+	if (fw_cfg_init(fc, &vm->mem, vm->mem.ram_size, vm->cfg.ncpus, eb) < 0 ||
+	    fw_cfg_add_file(fc, "etc/e820", map, n * sizeof(map[0]), eb) < 0 ||
+	    fw_cfg_add_file(fc, "opt/vslice/version", version, sizeof(version) - 1, eb) < 0)
+		return -1;
+	if (bus_register(&vm->pio, FW_CFG_IO_BASE, FW_CFG_IO_LEN, fw_cfg_io, fc, "fw_cfg") < 0 ||
+	    bus_register(&vm->pio, FW_CFG_DMA_BASE, FW_CFG_DMA_LEN, fw_cfg_dma_io, fc,
+			 "fw_cfg dma") < 0)
+		return errbuf_set(eb, "internal: fw_cfg port ranges overlap");
+	return 0;
+}
+
 int vm_platform_init(struct vm *vm, struct errbuf *eb)
 {
 	bus_init(&vm->pio, "pio");
@@ -128,6 +147,8 @@ int vm_platform_init(struct vm *vm, struct errbuf *eb)
 	}
 	if (vm->accel && vm->accel->needs_user_irqchip && vm_irqchip_init(vm, eb) < 0)
 		return -1;
+	if (fwcfg_init(vm, eb) < 0)
+		return -1;
 	if (bus_register(&vm->pio, I8042_CMD_PORT, 1, i8042_cmd_io, &vm->dev.kbd, "i8042 cmd") < 0 ||
 	    bus_register(&vm->mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_LEN, testdev_mmio,
 			 &vm->dev.testdev, "testdev") < 0)
@@ -140,5 +161,6 @@ void vm_platform_reset(struct vm *vm)
 	pthread_mutex_lock(&vm->dev_lock);
 	init_devices(vm);
 	vm_irqchip_reset(vm);
+	fw_cfg_reset(&vm->dev.fwcfg);
 	pthread_mutex_unlock(&vm->dev_lock);
 }

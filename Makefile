@@ -76,7 +76,7 @@ $(BUILD)/guests64/%.elf: tests/guests64/%.S tests/guests64/long.inc tests/guests
 
 guests: $(GUEST_BIN) $(GUEST64_BIN)
 
-system: $(BUILD)/vslice guests
+system: $(BUILD)/vslice guests guest
 	@VSLICE=$(BUILD)/vslice tests/system/run
 
 # libFuzzer harnesses (clang), one per guest- or user-facing parser. The

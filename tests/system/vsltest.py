@@ -207,15 +207,15 @@ class Vm:
             time.sleep(0.02)
 
     def shell(self, command, timeout=30):
-        """Types command at the guest's shell prompt (waiting for one after
-        the last mark), then waits for the next prompt; returns what the
-        command printed, CRs removed."""
+        """Types command at the guest's shell prompt (call it once the
+        prompt is there), then waits for the next prompt; returns what the
+        command printed, CRs removed, without the echo of the command and
+        without kernel messages that came in between."""
         start = self.mark()
         self.send(command.encode() + b"\n")
         m = self.expect(LINUX_PROMPT, timeout=timeout, start=start + len(command))
-        text = self.out.text()[start:m.start()]
-        first = text.find("\n")
-        return text[first + 1:] if first >= 0 else ""
+        lines = self.out.text()[start:m.start()].split("\n")[1:]
+        return "\n".join(l for l in lines if not re.match(r"\[ *\d+\.\d+\] ", l))
 
     def wait(self, timeout, what):
         try:

@@ -72,24 +72,6 @@ void emu_jump_near(struct emu_cpu *c, uint64_t target, unsigned opsize)
 	c->rip = target;
 }
 
-bool emu_cond(const struct emu_cpu *c, unsigned cc)
-{
-	uint64_t f = c->rflags;
-	bool r;
-
-	switch ((cc >> 1) & 7) {
-	case 0: r = f & FL_OF; break;
-	case 1: r = f & FL_CF; break;
-	case 2: r = f & FL_ZF; break;
-	case 3: r = f & (FL_CF | FL_ZF); break;
-	case 4: r = f & FL_SF; break;
-	case 5: r = f & FL_PF; break;
-	case 6: r = !(f & FL_SF) != !(f & FL_OF); break;
-	default: r = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF)); break;
-	}
-	return (cc & 1) ? !r : r;
-}
-
 #define RMW_ATOMIC(type)                                                                     \
 	do {                                                                                 \
 		type *p_ = ptr;                                                              \
@@ -289,8 +271,13 @@ static emu_exec_fn family_0f(const struct emu_insn *in)
 
 emu_exec_fn emu_exec_family(const struct emu_insn *in)
 {
+	emu_exec_fn fast;
+
 	if (in->lock && !lock_allowed(in))
 		return exec_ud;
+	fast = emu_exec_fast(in);
+	if (fast)
+		return fast;
 	switch (in->map) {
 	case MAP_1B:
 		return family_1b(in);

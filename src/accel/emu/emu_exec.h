@@ -117,8 +117,25 @@ static inline unsigned stack_opsize(const struct emu_insn *in)
 /* Jumps to target (masked to opsize; #GP if outside CS limit or
  * non-canonical). */
 void emu_jump_near(struct emu_cpu *c, uint64_t target, unsigned opsize);
-/* Condition code cc (0-15, the low nibble of Jcc) on c->rflags. */
-bool emu_cond(const struct emu_cpu *c, unsigned cc);
+/* Condition code cc (0-15, the low nibble of Jcc) on c->rflags. Inline:
+ * every Jcc, SETcc and CMOVcc asks. */
+static inline bool emu_cond(const struct emu_cpu *c, unsigned cc)
+{
+	uint64_t f = c->rflags;
+	bool r;
+
+	switch ((cc >> 1) & 7) {
+	case 0: r = f & FL_OF; break;
+	case 1: r = f & FL_CF; break;
+	case 2: r = f & FL_ZF; break;
+	case 3: r = f & (FL_CF | FL_ZF); break;
+	case 4: r = f & FL_SF; break;
+	case 5: r = f & FL_PF; break;
+	case 6: r = !(f & FL_SF) != !(f & FL_OF); break;
+	default: r = (f & FL_ZF) || (!(f & FL_SF) != !(f & FL_OF)); break;
+	}
+	return (cc & 1) ? !r : r;
+}
 
 /* ---- flags (emu_flags.c) ---- */
 /* ALU op 0-7 (ADD OR ADC SBB AND SUB XOR CMP): result; updates the
@@ -157,6 +174,9 @@ typedef bool (*emu_exec_fn)(struct emu_cpu *c, const struct emu_insn *in);
 /* The family that executes in (emu_exec.c; a function that returns false
  * for a LOCK prefix where none is allowed). Decoded blocks keep it. */
 emu_exec_fn emu_exec_family(const struct emu_insn *in);
+/* A direct handler for a frequent form of instruction, or NULL: the
+ * family then executes it (emu_exec_fast.c). */
+emu_exec_fn emu_exec_fast(const struct emu_insn *in);
 bool emu_exec_move(struct emu_cpu *c, const struct emu_insn *in);    /* emu_exec_move.c */
 bool emu_exec_alu(struct emu_cpu *c, const struct emu_insn *in);     /* emu_exec_alu.c */
 bool emu_exec_muldiv(struct emu_cpu *c, const struct emu_insn *in);  /* emu_exec_muldiv.c */

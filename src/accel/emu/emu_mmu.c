@@ -270,14 +270,41 @@ void emu_write_linear(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v
 
 /* ---- segment-relative (the instruction accessors) ---- */
 
+/* The common case, checked inline before the general path: 64-bit code,
+ * a segment without a base (not FS/GS), an access within one page whose
+ * TLB entry allows it. Within one page, a canonical first byte means a
+ * canonical last byte (the canonical boundaries are page boundaries), so
+ * this is exactly what seg_linear() + read_lin()/write_lin() decide. */
+static inline struct emu_tlb_entry *flat_hit(struct emu_cpu *c, int seg, uint64_t off,
+					     unsigned size, enum emu_access acc)
+{
+	if (c->mode != MODE_LONG64 || seg == S_FS || seg == S_GS ||
+	    (off & 0xfff) + size > 4096 ||
+	    (uint64_t)((int64_t)(off << 16) >> 16) != off)
+		return NULL;
+	struct emu_tlb_entry *e = emu_tlb_hit(c, off, acc, c->cpl == 3);
+	return e && e->host ? e : NULL;
+}
+
 uint64_t emu_read(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
+	struct emu_tlb_entry *e = flat_hit(c, seg, off, size, ACC_READ);
+
+	if (e)
+		return host_load(e->host + (off & 0xfff), size);
 	uint64_t lin = seg_linear(c, seg, off, size, ACC_READ);
 	return read_lin(c, lin, size, user_access(c, c->cpl));
 }
 
 void emu_write(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
 {
+	struct emu_tlb_entry *e = flat_hit(c, seg, off, size, ACC_WRITE);
+
+	if (e) {
+		host_store(e->host + (off & 0xfff), size, val);
+		emu_code_write_check(c, e->ppage << 12);
+		return;
+	}
 	uint64_t lin = seg_linear(c, seg, off, size, ACC_WRITE);
 	write_lin(c, lin, size, val, user_access(c, c->cpl));
 }

@@ -93,7 +93,7 @@ $(BUILD)/fuzzobj/%.o: %.c
 $(BUILD)/libvslice-fuzz.a: $(FUZZ_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libvslice-fuzz.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_loader.h $(BUILD)/libvslice-fuzz.a
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libvslice-fuzz.a -lpthread -lutil -lm -lz -llzma -lzstd -llz4
 fuzz: $(FUZZ_BIN)

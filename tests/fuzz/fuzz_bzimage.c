@@ -3,14 +3,9 @@
  * vmlinux inside it): the input is the kernel image, loaded into a small guest RAM; odd-sized
  * inputs also get an initrd. Seeds under seeds/bzimage carry small compressed vmlinux payloads
  * linked at 1 MiB so that the fast path is reached. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "vslice/boot.h"
+#include "fuzz_loader.h"
 #include "vslice/log.h"
 
-#define FUZZ_RAM_SIZE (4ULL << 20)
 #define COMPRESSED_ENTRY 0x100200 /* 1 MiB + 0x200: the kernel decompresses itself */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -21,38 +16,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* 64-bit entry with the zero page in rsi; a vmlinux entry lies inside a
+ * segment that was loaded into RAM. */
+static bool check_bzimage(const struct boot_state *bs)
+{
+	if (bs->mode != BOOT_MODE_LONG64 || bs->rsi != BOOT_INFO_ADDR)
+		return false;
+	return bs->entry == COMPRESSED_ENTRY || bs->entry < FUZZ_RAM_SIZE;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t initrd[] = "070701 fuzz initrd";
-	uint8_t *ram = calloc(1, FUZZ_RAM_SIZE);
-	if (!ram)
-		return 0;
-	struct guest_mem gm;
-	guest_mem_init_buffer(&gm, ram, FUZZ_RAM_SIZE);
-	struct boot_images in = {
-	    .kernel = data,
-	    .kernel_size = size,
-	    .kernel_name = "fuzz",
-	    .cmdline = "console=ttyS0",
-	    .acpi_rsdp = 0xe0000,
-	    .ncpus = 1,
-	};
-	if (size & 1) {
-		in.initrd = initrd;
-		in.initrd_size = sizeof(initrd);
-		in.initrd_name = "fuzz-initrd";
-	}
-	struct boot_state bs;
-	struct errbuf eb = {{0}};
-	if (bzimage_load(&gm, &in, &bs, &eb) == 0) {
-		if (!bs.format || bs.mode != BOOT_MODE_LONG64 || bs.rsi != BOOT_INFO_ADDR)
-			abort();
-		/* A vmlinux entry lies inside a segment that was loaded into RAM. */
-		if (bs.entry != COMPRESSED_ENTRY && bs.entry >= FUZZ_RAM_SIZE)
-			abort();
-	} else if (eb.msg[0] == 0) {
-		abort(); /* every failure must say why */
-	}
-	free(ram);
+	fuzz_loader(data, size, bzimage_load, check_bzimage);
 	return 0;
 }

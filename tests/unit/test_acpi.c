@@ -34,21 +34,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static uint8_t sum(const uint8_t *p, size_t len)
 {
 	uint8_t s = 0;
@@ -77,7 +62,7 @@ static const uint8_t *table_at(const struct fixture *f, uint64_t gpa, const char
 	assert_true(gpa + 36 <= BOOT_ACPI_ADDR + BOOT_ACPI_SIZE);
 	const uint8_t *t = gm_ptr(&f->gm, gpa, 36);
 	assert_non_null(t);
-	uint32_t len = rd32(t + 4);
+	uint32_t len = r32(t + 4);
 	assert_true(len >= 36);
 	assert_true(gpa + len <= BOOT_ACPI_ADDR + BOOT_ACPI_SIZE);
 	if (sig)
@@ -94,7 +79,7 @@ static void check_gas_io(const uint8_t *g, uint8_t bits, uint64_t port)
 	assert_int_equal(g[0], 1); /* system I/O */
 	assert_int_equal(g[1], bits);
 	assert_int_equal(g[2], 0);
-	assert_int_equal(rd64(g + 4), port);
+	assert_int_equal(r64(g + 4), port);
 }
 
 static void check_facs(const struct fixture *f, uint64_t gpa)
@@ -103,7 +88,7 @@ static void check_facs(const struct fixture *f, uint64_t gpa)
 	const uint8_t *facs = gm_ptr(&f->gm, gpa, 64);
 	assert_non_null(facs);
 	assert_memory_equal(facs, "FACS", 4);
-	assert_int_equal(rd32(facs + 4), 64);
+	assert_int_equal(r32(facs + 4), 64);
 	assert_int_equal(facs[32], 2); /* version */
 }
 
@@ -139,13 +124,13 @@ static unsigned aml_integer(const uint8_t *p, uint64_t *v)
 		*v = p[1];
 		return 2;
 	case 0x0b:
-		*v = rd16(p + 1);
+		*v = r16(p + 1);
 		return 3;
 	case 0x0c:
-		*v = rd32(p + 1);
+		*v = r32(p + 1);
 		return 5;
 	case 0x0e:
-		*v = rd64(p + 1);
+		*v = r64(p + 1);
 		return 9;
 	}
 	return 0;
@@ -154,7 +139,7 @@ static unsigned aml_integer(const uint8_t *p, uint64_t *v)
 static void check_dsdt(const struct fixture *f, uint64_t gpa)
 {
 	const uint8_t *d = table_at(f, gpa, "DSDT");
-	uint32_t len = rd32(d + 4);
+	uint32_t len = r32(d + 4);
 	assert_int_equal(d[8], 2); /* 64-bit AML integers */
 	const uint8_t *aml = d + 36, *end = d + len;
 	static const uint8_t name_s5[] = {0x08, '_', 'S', '5', '_', 0x12};
@@ -196,24 +181,24 @@ static void check_dsdt(const struct fixture *f, uint64_t gpa)
 
 static void check_fadt(const struct fixture *f, const uint8_t *t)
 {
-	assert_int_equal(rd32(t + 4), 276);
+	assert_int_equal(r32(t + 4), 276);
 	assert_int_equal(t[8], 6);   /* major revision */
 	assert_int_equal(t[131], 4); /* minor revision: ACPI 6.4 */
-	assert_int_equal(rd16(t + 46), ACPI_SCI_IRQ);
-	assert_int_equal(rd32(t + 48), 0); /* SMI_CMD */
-	assert_int_equal(rd32(t + 56), ACPI_PM1A_EVT);
-	assert_int_equal(rd32(t + 60), 0); /* no PM1b */
-	assert_int_equal(rd32(t + 64), ACPI_PM1A_CNT);
-	assert_int_equal(rd32(t + 76), ACPI_PM_TMR);
-	assert_int_equal(rd32(t + 80), 0); /* no GPE0 */
+	assert_int_equal(r16(t + 46), ACPI_SCI_IRQ);
+	assert_int_equal(r32(t + 48), 0); /* SMI_CMD */
+	assert_int_equal(r32(t + 56), ACPI_PM1A_EVT);
+	assert_int_equal(r32(t + 60), 0); /* no PM1b */
+	assert_int_equal(r32(t + 64), ACPI_PM1A_CNT);
+	assert_int_equal(r32(t + 76), ACPI_PM_TMR);
+	assert_int_equal(r32(t + 80), 0); /* no GPE0 */
 	assert_int_equal(t[88], 4);
 	assert_int_equal(t[89], 2);
 	assert_int_equal(t[91], 4);
 	/* IAPC_BOOT_ARCH: legacy devices, 8042, no VGA; CMOS RTC present. */
-	uint16_t boot_arch = rd16(t + 109);
+	uint16_t boot_arch = r16(t + 109);
 	assert_int_equal(boot_arch, 0x0007);
 	assert_int_equal(boot_arch & (1 << 5), 0);
-	uint32_t flags = rd32(t + 112);
+	uint32_t flags = r32(t + 112);
 	assert_true(flags & (1u << 0));	  /* WBINVD */
 	assert_true(flags & (1u << 2));	  /* PROC_C1 */
 	assert_true(flags & (1u << 5));	  /* no sleep button */
@@ -225,21 +210,21 @@ static void check_fadt(const struct fixture *f, const uint8_t *t)
 	check_gas_io(t + 172, 16, ACPI_PM1A_CNT);
 	check_gas_io(t + 208, 32, ACPI_PM_TMR);
 	/* FACS only through X_FIRMWARE_CTRL (the spec forbids both). */
-	assert_int_equal(rd32(t + 36), 0);
-	uint64_t facs = rd64(t + 132);
+	assert_int_equal(r32(t + 36), 0);
+	uint64_t facs = r64(t + 132);
 	assert_int_not_equal(facs, 0);
 	check_facs(f, facs);
-	uint64_t dsdt = rd64(t + 140);
-	assert_int_equal(rd32(t + 40), dsdt);
+	uint64_t dsdt = r64(t + 140);
+	assert_int_equal(r32(t + 40), dsdt);
 	check_dsdt(f, dsdt);
 }
 
 static void check_madt(const uint8_t *t, unsigned ncpus)
 {
-	uint32_t len = rd32(t + 4);
+	uint32_t len = r32(t + 4);
 	assert_int_equal(len, 44 + 8 * ncpus + 12 + 2 * 10 + 6);
-	assert_int_equal(rd32(t + 36), ACPI_LAPIC_ADDR);
-	assert_int_equal(rd32(t + 40), 1); /* PCAT_COMPAT */
+	assert_int_equal(r32(t + 36), ACPI_LAPIC_ADDR);
+	assert_int_equal(r32(t + 40), 1); /* PCAT_COMPAT */
 	bool seen[256] = {false};
 	unsigned nlapic = 0, nioapic = 0, niso = 0, nnmi = 0;
 	bool iso0 = false, iso9 = false;
@@ -255,27 +240,27 @@ static void check_madt(const uint8_t *t, unsigned ncpus)
 			assert_true(p[3] < ncpus);
 			assert_false(seen[p[3]]);
 			seen[p[3]] = true;
-			assert_int_equal(rd32(p + 4), 1); /* enabled */
+			assert_int_equal(r32(p + 4), 1); /* enabled */
 			nlapic++;
 			break;
 		case 1:
 			assert_int_equal(elen, 12);
 			assert_int_equal(p[2], ncpus);
 			assert_int_equal(p[2], ACPI_IOAPIC_ID(ncpus));
-			assert_int_equal(rd32(p + 4), ACPI_IOAPIC_ADDR);
-			assert_int_equal(rd32(p + 8), 0);
+			assert_int_equal(r32(p + 4), ACPI_IOAPIC_ADDR);
+			assert_int_equal(r32(p + 8), 0);
 			nioapic++;
 			break;
 		case 2:
 			assert_int_equal(elen, 10);
 			assert_int_equal(p[2], 0); /* ISA */
 			if (p[3] == 0) {
-				assert_int_equal(rd32(p + 4), 2);
-				assert_int_equal(rd16(p + 8), 0);
+				assert_int_equal(r32(p + 4), 2);
+				assert_int_equal(r16(p + 8), 0);
 				iso0 = true;
 			} else if (p[3] == ACPI_SCI_IRQ) {
-				assert_int_equal(rd32(p + 4), ACPI_SCI_IRQ);
-				assert_int_equal(rd16(p + 8), 0x000d); /* level, high */
+				assert_int_equal(r32(p + 4), ACPI_SCI_IRQ);
+				assert_int_equal(r16(p + 8), 0x000d); /* level, high */
 				iso9 = true;
 			}
 			niso++;
@@ -317,19 +302,19 @@ static void build_and_parse(void **state, unsigned ncpus)
 	assert_int_equal(found, rsdp_gpa);
 	assert_int_equal(sum(rsdp, 20), 0);
 	assert_int_equal(rsdp[15], 2);
-	assert_int_equal(rd32(rsdp + 20), 36);
+	assert_int_equal(r32(rsdp + 20), 36);
 	assert_int_equal(sum(rsdp, 36), 0);
 	assert_memory_equal(rsdp + 9, "VSLICE", 6);
 
-	const uint8_t *xsdt = table_at(f, rd64(rsdp + 24), "XSDT");
-	const uint8_t *rsdt = table_at(f, rd32(rsdp + 16), "RSDT");
-	unsigned n = (rd32(xsdt + 4) - 36) / 8;
-	assert_int_equal(rd32(xsdt + 4), 36 + 8 * n);
-	assert_int_equal(rd32(rsdt + 4), 36 + 4 * n);
+	const uint8_t *xsdt = table_at(f, r64(rsdp + 24), "XSDT");
+	const uint8_t *rsdt = table_at(f, r32(rsdp + 16), "RSDT");
+	unsigned n = (r32(xsdt + 4) - 36) / 8;
+	assert_int_equal(r32(xsdt + 4), 36 + 8 * n);
+	assert_int_equal(r32(rsdt + 4), 36 + 4 * n);
 	bool have_fadt = false, have_madt = false;
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t gpa = rd64(xsdt + 36 + 8 * i);
-		assert_int_equal(rd32(rsdt + 36 + 4 * i), gpa);
+		uint64_t gpa = r64(xsdt + 36 + 8 * i);
+		assert_int_equal(r32(rsdt + 36 + 4 * i), gpa);
 		const uint8_t *t = table_at(f, gpa, NULL);
 		if (memcmp(t, "FACP", 4) == 0) {
 			check_fadt(f, t);
@@ -422,9 +407,9 @@ static void test_deterministic(void **state)
 	assert_int_equal(acpi_build(&f->gm, BOOT_ACPI_ADDR, BOOT_ACPI_SIZE, &cfg, &rsdp, NULL), 0);
 	uint64_t used = 0;
 	/* Everything up to the end of the MADT matches. */
-	const uint8_t *xsdt = f->buf + rd64(f->buf + rsdp + 24);
-	uint64_t madt = rd64(xsdt + 36 + 8);
-	used = madt + rd32(f->buf + madt + 4) - BOOT_ACPI_ADDR;
+	const uint8_t *xsdt = f->buf + r64(f->buf + rsdp + 24);
+	uint64_t madt = r64(xsdt + 36 + 8);
+	used = madt + r32(f->buf + madt + 4) - BOOT_ACPI_ADDR;
 	assert_memory_equal(copy, f->buf + BOOT_ACPI_ADDR, used);
 	free(copy);
 }

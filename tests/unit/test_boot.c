@@ -18,19 +18,6 @@ struct fixture {
 	struct errbuf eb;
 };
 
-static void w16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void w32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void w64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));

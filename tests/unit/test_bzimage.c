@@ -22,37 +22,6 @@ struct fixture {
 	struct errbuf eb;
 };
 
-static void w16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void w32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void w64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-static uint16_t r16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-static uint32_t r32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t r64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* A protocol 2.15 bzImage with a 64 KiB protected-mode part. */
 static void make_image(uint8_t *img, uint16_t version)
 {

@@ -46,25 +46,6 @@ struct fixture {
 	char log[4096]; /* what the loader logged during the last load() */
 };
 
-static void w16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void w32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static void w64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-static uint32_t r32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static void put_phdr(uint8_t *ph, uint32_t type, uint64_t off, uint64_t vaddr, uint64_t paddr,
 		     uint64_t filesz, uint64_t memsz)
 {

@@ -32,20 +32,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* What a Linux guest computes (pvclock_scale_delta). */
 static uint64_t guest_scale(uint64_t delta, uint32_t mul, int8_t shift)
 {
@@ -94,11 +80,11 @@ static void system_time_record(void **state)
 	memset(f->ram + 0x2000, 0xAA, 64);
 	assert_int_equal(kvmclock_wrmsr(&f->kc, 1, MSR_KVM_SYSTEM_TIME_NEW, 0x2001, &now), 1);
 	const uint8_t *p = f->ram + 0x2000;
-	assert_int_equal(get32(p + 0), 2); /* even: the update is complete */
-	assert_int_equal(get32(p + 4), 0);
-	assert_int_equal(get64(p + 8), 5000000123ULL);
-	assert_int_equal(get64(p + 16), 5000000000ULL);
-	assert_int_equal(get32(p + 24), 0x80000000u);
+	assert_int_equal(r32(p + 0), 2); /* even: the update is complete */
+	assert_int_equal(r32(p + 4), 0);
+	assert_int_equal(r64(p + 8), 5000000123ULL);
+	assert_int_equal(r64(p + 16), 5000000000ULL);
+	assert_int_equal(r32(p + 24), 0x80000000u);
 	assert_int_equal((int8_t)p[28], 1);
 	assert_int_equal(p[29], PVCLOCK_TSC_STABLE_BIT);
 	assert_int_equal(p[30], 0);
@@ -114,9 +100,9 @@ static void system_time_record(void **state)
 	const struct kvmclock_now later = { .system_ns = 6000000000ULL, .tsc = 6000000123ULL,
 					    .wall_ns = 1700000001123456789ULL };
 	kvmclock_update(&f->kc, 1, &later);
-	assert_int_equal(get32(p + 0), 4);
-	assert_int_equal(get64(p + 8), 6000000123ULL);
-	assert_int_equal(get64(p + 16), 6000000000ULL);
+	assert_int_equal(r32(p + 0), 4);
+	assert_int_equal(r64(p + 8), 6000000123ULL);
+	assert_int_equal(r64(p + 16), 6000000000ULL);
 }
 
 static void disabled_writes_nothing(void **state)
@@ -127,7 +113,7 @@ static void disabled_writes_nothing(void **state)
 	for (int i = 0; i < 32; i++)
 		assert_int_equal(f->ram[0x3000 + i], 0);
 	kvmclock_update(&f->kc, 0, &now);
-	assert_int_equal(get32(f->ram + 0x3000), 0);
+	assert_int_equal(r32(f->ram + 0x3000), 0);
 	assert_int_equal(f->kc.records, 0);
 }
 
@@ -140,15 +126,15 @@ static void wall_clock_record(void **state)
 					  .wall_ns = 1700000000100000000ULL };
 	assert_int_equal(kvmclock_wrmsr(&f->kc, 0, MSR_KVM_WALL_CLOCK_NEW, 0x1000, &now), 1);
 	const uint8_t *p = f->ram + 0x1000;
-	assert_int_equal(get32(p + 0), 2);
-	assert_int_equal(get32(p + 4), 1699999997u);
-	assert_int_equal(get32(p + 8), 600000000u);
+	assert_int_equal(r32(p + 0), 2);
+	assert_int_equal(r32(p + 4), 1699999997u);
+	assert_int_equal(r32(p + 8), 600000000u);
 	uint64_t v;
 	assert_int_equal(kvmclock_rdmsr(&f->kc, 1, MSR_KVM_WALL_CLOCK_NEW, &v), 1);
 	assert_int_equal(v, 0x1000);
 	/* Each write refreshes the record with a new even version. */
 	assert_int_equal(kvmclock_wrmsr(&f->kc, 1, MSR_KVM_WALL_CLOCK_NEW, 0x1000, &now), 1);
-	assert_int_equal(get32(p + 0), 4);
+	assert_int_equal(r32(p + 0), 4);
 }
 
 static void old_msrs(void **state)
@@ -156,9 +142,9 @@ static void old_msrs(void **state)
 	struct fixture *f = *state;
 	const struct kvmclock_now now = { 7, 8, 9000000000ULL };
 	assert_int_equal(kvmclock_wrmsr(&f->kc, 0, MSR_KVM_SYSTEM_TIME, 0x4001, &now), 1);
-	assert_int_equal(get64(f->ram + 0x4000 + 16), 7);
+	assert_int_equal(r64(f->ram + 0x4000 + 16), 7);
 	assert_int_equal(kvmclock_wrmsr(&f->kc, 0, MSR_KVM_WALL_CLOCK, 0x4100, &now), 1);
-	assert_int_equal(get32(f->ram + 0x4100 + 4), 8);
+	assert_int_equal(r32(f->ram + 0x4100 + 4), 8);
 	assert_true(kvmclock_is_msr(0x11) && kvmclock_is_msr(0x12));
 	assert_true(kvmclock_is_msr(0x4b564d00) && kvmclock_is_msr(0x4b564d01));
 	assert_false(kvmclock_is_msr(0x4b564d02));

@@ -20,27 +20,6 @@ struct fixture {
 	struct errbuf eb;
 };
 
-static void w16(uint8_t *p, uint16_t v)
-{
-	memcpy(p, &v, 2);
-}
-static void w32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-static uint32_t r32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-static uint64_t r64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static void put_mb_header(uint8_t *p, uint32_t flags)
 {
 	w32(p, MB_MAGIC);

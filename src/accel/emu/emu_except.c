@@ -503,17 +503,8 @@ void emu_iret(struct emu_cpu *c, unsigned opsize)
 			ss.limit = 0;
 			ss.attr = (uint16_t)(rpl << 5);
 		} else {
-			uint32_t serr = ss_sel & 0xfffc;
-			emu_desc_fetch(c, ss_sel, &sd, EXC_GP, 0);
-			emu_desc_to_seg(&sd, ss_sel, &ss);
-			unsigned st = SEG_ATTR_TYPE(ss.attr);
-			if ((ss_sel & 3) != rpl || !SEG_ATTR_S(ss.attr) || (st & 8) || !(st & 2) ||
-			    (int)SEG_ATTR_DPL(ss.attr) != rpl)
-				emu_raise(c, EXC_GP, serr);
-			if (!SEG_ATTR_P(ss.attr))
-				emu_raise(c, EXC_SS, serr);
+			emu_check_return_ss(c, ss_sel, rpl, &ss, &sd);
 			ss_desc = true;
-			ss.attr |= 1;
 		}
 	}
 	if (to_long) {

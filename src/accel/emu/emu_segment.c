@@ -400,6 +400,26 @@ void emu_far_call(struct emu_cpu *c, uint16_t sel, uint64_t off, unsigned opsize
 	emu_update_mode(c);
 }
 
+/* Checks the SS selector an inter-privilege return (far RET, IRET) pops
+ * from the old stack: a present, writable data segment whose RPL and DPL
+ * equal the return's RPL (#GP, or #SS if not present, on the selector).
+ * Fills ss (marked accessed) and sd; the caller sets the descriptor's
+ * accessed bit in memory when it commits. */
+void emu_check_return_ss(struct emu_cpu *c, uint16_t ss_sel, int rpl, struct emu_seg *ss,
+			 struct emu_desc *sd)
+{
+	uint32_t serr = ss_sel & 0xfffc;
+	emu_desc_fetch(c, ss_sel, sd, EXC_GP, 0);
+	emu_desc_to_seg(sd, ss_sel, ss);
+	unsigned st = SEG_ATTR_TYPE(ss->attr);
+	if ((ss_sel & 3) != rpl || !SEG_ATTR_S(ss->attr) || (st & 8) || !(st & 2) ||
+	    (int)SEG_ATTR_DPL(ss->attr) != rpl)
+		emu_raise(c, EXC_GP, serr);
+	if (!SEG_ATTR_P(ss->attr))
+		emu_raise(c, EXC_SS, serr);
+	ss->attr |= 1;
+}
+
 void emu_far_ret(struct emu_cpu *c, unsigned opsize, uint16_t pop_bytes)
 {
 	uint64_t sp = c->gpr[R_SP];
@@ -456,17 +476,8 @@ void emu_far_ret(struct emu_cpu *c, unsigned opsize, uint16_t pop_bytes)
 		ss.attr = (uint16_t)(rpl << 5);
 	} else {
 		struct emu_desc sd;
-		uint32_t serr = ss_sel & 0xfffc;
-		emu_desc_fetch(c, ss_sel, &sd, EXC_GP, 0);
-		emu_desc_to_seg(&sd, ss_sel, &ss);
-		unsigned st = SEG_ATTR_TYPE(ss.attr);
-		if ((ss_sel & 3) != rpl || !SEG_ATTR_S(ss.attr) || (st & 8) || !(st & 2) ||
-		    (int)SEG_ATTR_DPL(ss.attr) != rpl)
-			emu_raise(c, EXC_GP, serr);
-		if (!SEG_ATTR_P(ss.attr))
-			emu_raise(c, EXC_SS, serr);
+		emu_check_return_ss(c, ss_sel, rpl, &ss, &sd);
 		emu_desc_set_accessed(c, &sd);
-		ss.attr |= 1;
 	}
 	uint64_t new_rip = check_target_rip(c, &n, rip, opsize);
 	emu_desc_set_accessed(c, &d);

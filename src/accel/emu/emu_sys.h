@@ -79,6 +79,9 @@ void emu_desc_fetch(struct emu_cpu *c, uint16_t sel, struct emu_desc *d, int exc
 void emu_desc_to_seg(const struct emu_desc *d, uint16_t sel, struct emu_seg *seg);
 /* Sets the accessed bit of a code/data descriptor in memory (atomically). */
 void emu_desc_set_accessed(struct emu_cpu *c, struct emu_desc *d);
+/* The SS check of an inter-privilege far RET or IRET (emu_segment.c). */
+void emu_check_return_ss(struct emu_cpu *c, uint16_t ss_sel, int rpl, struct emu_seg *ss,
+			 struct emu_desc *sd);
 /* The flat segments SYSCALL/SYSENTER load. */
 void emu_seg_flat_code(struct emu_seg *s, uint16_t sel, int dpl, bool long_mode);
 void emu_seg_flat_data(struct emu_seg *s, uint16_t sel, int dpl);

@@ -223,4 +223,17 @@ static inline uint64_t emu_rmw(struct emu_cpu *c, const struct emu_insn *in, uns
 bool emu_cmpxchg_mem(struct emu_cpu *c, int seg, uint64_t off, unsigned size,
 		     uint64_t *expected, uint64_t desired);
 
+/* The far-pointer memory operand of LDS/LES/LSS/LFS/LGS and JMP/CALL FAR
+ * m16:xx: the offset (operand size) then the selector; #UD if the operand
+ * is a register. */
+static inline uint16_t emu_read_far_ptr(struct emu_cpu *c, const struct emu_insn *in,
+					uint64_t *off)
+{
+	if (!in->is_mem)
+		emu_ud(c);
+	uint64_t ea = emu_ea(c, in);
+	*off = emu_read(c, in->seg, ea, in->opsize);
+	return (uint16_t)emu_read(c, in->seg, (ea + in->opsize) & addr_mask(in->addrsize), 2);
+}
+
 #endif

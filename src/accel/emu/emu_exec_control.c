@@ -84,14 +84,9 @@ static void leave(struct emu_cpu *c, const struct emu_insn *in)
 static void far_indirect(struct emu_cpu *c, const struct emu_insn *in, bool call)
 {
 	unsigned sz = in->opsize;
-	uint64_t ea, off;
-	uint16_t sel;
+	uint64_t off;
+	uint16_t sel = emu_read_far_ptr(c, in, &off);
 
-	if (!in->is_mem)
-		emu_ud(c);
-	ea = emu_ea(c, in);
-	off = emu_read(c, in->seg, ea, sz);
-	sel = (uint16_t)emu_read(c, in->seg, (ea + sz) & addr_mask(in->addrsize), 2);
 	if (call)
 		emu_far_call(c, sel, off, sz, c->rip);
 	else

@@ -68,17 +68,11 @@ static void pop_seg(struct emu_cpu *c, const struct emu_insn *in, int s)
 /* LDS/LES/LSS/LFS/LGS: offset then selector at the memory operand. */
 static void load_far_ptr(struct emu_cpu *c, const struct emu_insn *in, int s)
 {
-	unsigned sz = in->opsize;
-	uint64_t ea, off;
-	uint16_t sel;
+	uint64_t off;
+	uint16_t sel = emu_read_far_ptr(c, in, &off);
 
-	if (!in->is_mem)
-		emu_ud(c);
-	ea = emu_ea(c, in);
-	off = emu_read(c, in->seg, ea, sz);
-	sel = (uint16_t)emu_read(c, in->seg, (ea + sz) & addr_mask(in->addrsize), 2);
 	emu_load_seg(c, s, sel);
-	reg_set(c, in, in->reg, sz, off);
+	reg_set(c, in, in->reg, in->opsize, off);
 }
 
 static bool exec_0f(struct emu_cpu *c, const struct emu_insn *in)

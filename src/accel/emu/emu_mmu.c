@@ -350,27 +350,36 @@ uint8_t emu_fetch8(struct emu_cpu *c, uint64_t off)
 	return b;
 }
 
-unsigned emu_fetch_bytes(struct emu_cpu *c, uint64_t off, uint8_t *dst, unsigned len, uint64_t *gpa)
+/* Translates the code byte at CS:off for execution (faulting like a fetch)
+ * and returns how many bytes from there stay in the same page and within
+ * the CS limit. */
+static unsigned fetch_xlate(struct emu_cpu *c, uint64_t off, struct emu_xlate *x)
 {
-	struct emu_xlate x;
-	if (!len)
-		return 0;
 	uint64_t lin = fetch_linear(c, off);
 	struct emu_tlb_entry *e = emu_tlb_hit(c, lin, ACC_FETCH, c->cpl == 3);
 	if (e && e->host) {
-		x.host = e->host + (lin & 0xfff);
-		x.gpa = (e->ppage << 12) | (lin & 0xfff);
+		x->host = e->host + (lin & 0xfff);
+		x->gpa = (e->ppage << 12) | (lin & 0xfff);
 	} else {
-		emu_translate_or_fault(c, lin, ACC_FETCH, user_access(c, c->cpl), &x);
+		emu_translate_or_fault(c, lin, ACC_FETCH, user_access(c, c->cpl), x);
 	}
 	unsigned n = 4096 - (lin & 0xfff);
-	if (n > len)
-		n = len;
 	if (c->mode != MODE_LONG64) {
 		uint64_t room = (uint64_t)c->seg[S_CS].limit - off + 1;
 		if (n > room)
 			n = (unsigned)room;
 	}
+	return n;
+}
+
+unsigned emu_fetch_bytes(struct emu_cpu *c, uint64_t off, uint8_t *dst, unsigned len, uint64_t *gpa)
+{
+	struct emu_xlate x;
+	if (!len)
+		return 0;
+	unsigned n = fetch_xlate(c, off, &x);
+	if (n > len)
+		n = len;
 	if (x.host && n == EMU_FETCH_FAST)
 		memcpy(dst, x.host, EMU_FETCH_FAST); /* fixed size: a few moves */
 	else if (x.host)
@@ -397,22 +406,8 @@ void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 const uint8_t *emu_fetch_ptr(struct emu_cpu *c, uint64_t off, uint64_t *gpa, unsigned *avail)
 {
 	struct emu_xlate x;
-	uint64_t lin = fetch_linear(c, off);
-	struct emu_tlb_entry *e = emu_tlb_hit(c, lin, ACC_FETCH, c->cpl == 3);
-	if (e && e->host) {
-		x.host = e->host + (lin & 0xfff);
-		x.gpa = (e->ppage << 12) | (lin & 0xfff);
-	} else {
-		emu_translate_or_fault(c, lin, ACC_FETCH, user_access(c, c->cpl), &x);
-	}
-	unsigned n = 4096 - (lin & 0xfff);
-	if (c->mode != MODE_LONG64) {
-		uint64_t room = (uint64_t)c->seg[S_CS].limit - off + 1;
-		if (n > room)
-			n = (unsigned)room;
-	}
+	*avail = fetch_xlate(c, off, &x);
 	*gpa = x.gpa;
-	*avail = n;
 	return x.host;
 }
 

@@ -135,6 +135,14 @@ static int emu_vcpu_create(struct accel_vm *avm, unsigned index, struct accel_vc
 		free(av);
 		return errbuf_set(eb, "emu: out of memory creating vCPU %u", index);
 	}
+	/* The block translator, unless VSLICE_EMU_JIT=0 (or the host has
+	 * none: then every block is interpreted). A block is translated on
+	 * its second run: code run once is not worth translating. */
+	const char *jit = getenv("VSLICE_EMU_JIT");
+	if (!jit || strcmp(jit, "0") != 0) {
+		c->icache->jit = emu_jit_new(EMU_JIT_BUFFER_BYTES);
+		c->icache->jit_after = 2;
+	}
 	v->vm = vm;
 	c->mem = vm->cfg.mem;
 	c->io = vm->cfg.io;
@@ -162,6 +170,29 @@ static int emu_vcpu_create(struct accel_vm *avm, unsigned index, struct accel_vc
 	return 0;
 }
 
+/* VSLICE_EMU_STATS: what the decoded-block cache and the translator did,
+ * on stderr when the vCPU goes. */
+static void print_stats(const struct emu_cpu *c)
+{
+	const struct emu_icache *ic = c->icache;
+
+	if (!ic)
+		return;
+	fprintf(stderr,
+		"emu stats: cpu %u: %" PRIu64 " instructions; blocks: %" PRIu64 " hits, %" PRIu64
+		" decoded (%" PRIu64 " changed), %" PRIu64 " uncached lookups\n",
+		c->index, c->icount, ic->stats.hits, ic->stats.builds, ic->stats.stale,
+		ic->stats.uncached);
+	if (ic->jit) {
+		const struct emu_jit_stats *js = emu_jit_stats(ic->jit);
+
+		fprintf(stderr,
+			"emu stats: cpu %u: translated %" PRIu64 " blocks: %" PRIu64
+			" instructions native, %" PRIu64 " calls; buffer emptied %" PRIu64 " times\n",
+			c->index, js->blocks, js->native, js->called, js->flushes);
+	}
+}
+
 static void emu_vcpu_destroy(struct accel_vcpu *av)
 {
 	if (!av)
@@ -170,6 +201,8 @@ static void emu_vcpu_destroy(struct accel_vcpu *av)
 	pthread_mutex_lock(&vm->lock);
 	vm->vcpu[av->v.cpu.index] = NULL;
 	pthread_mutex_unlock(&vm->lock);
+	if (getenv("VSLICE_EMU_STATS"))
+		print_stats(&av->v.cpu);
 	emu_icache_free(av->v.cpu.icache);
 	free(av);
 }

@@ -167,6 +167,9 @@ struct emu_cpu {
 	uint64_t code_page;
 	bool block_break;
 	uint64_t run_end;
+	/* Scratch for translated code (emu_jit.c): holds a value across a
+	 * call it makes. */
+	uint64_t jit_tmp;
 };
 
 /* CPUID feature bits for instruction-set features: emu_cpuid.c (emusys)

@@ -326,16 +326,28 @@ static void step_uncached(struct emu_cpu *c)
  * (MMIO sets block_break; port I/O ends blocks): so a device that stops
  * the VM from inside an instruction is seen right after it, and a kick
  * from elsewhere within EMU_BLOCK_MAX_INSN instructions. */
-static void run_block(struct emu_cpu *c, const struct emu_block *b)
+static void run_block(struct emu_cpu *c, struct emu_block *b)
 {
 	uint64_t mask = b->code_bits == 64 ? ~0ULL : b->code_bits == 16 ? 0xffff : 0xffffffffu;
 	uint64_t left = c->run_end - c->icount;
 	unsigned n = b->ninsn < left ? b->ninsn : (unsigned)left;
-	const struct emu_insn *in = b->insn;
-	const emu_exec_fn *fn = b->exec;
+	const struct emu_insn *in = b->code->insn;
+	const emu_exec_fn *fn = b->code->exec;
 
 	c->code_page = b->gpa >> 12;
 	c->block_break = false;
+	/* Translated code runs the whole block, so only when the step budget
+	 * allows all of it (emu_step() is always interpreted), and it leaves
+	 * RF alone: a block entered with RF set is interpreted. */
+	if (n == b->ninsn && !(c->rflags & FL_RF)) {
+		emu_jit_entry jit = emu_icache_jit(c->icache, b);
+
+		if (jit) {
+			jit(c);
+			c->code_page = ~0ULL;
+			return;
+		}
+	}
 	for (;;) {
 		uint64_t next = (c->rip + in->len) & mask;
 
@@ -387,7 +399,7 @@ static int run_steps(struct emu_cpu *c, const _Atomic bool *stop)
 		if (c->halted)
 			return 1;
 
-		const struct emu_block *b = NULL;
+		struct emu_block *b = NULL;
 		if (c->icache) {
 			unsigned bits = 16;
 

@@ -30,29 +30,60 @@
  * through emu_fetch_ptr(), exactly as an uncached fetch does. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "emu_icache.h"
 
-#define EMU_ICACHE_BITS 12
+#define EMU_ICACHE_BITS 15
 _Static_assert((1u << EMU_ICACHE_BITS) == EMU_ICACHE_BLOCKS, "EMU_ICACHE_BITS");
 _Static_assert(EMU_BLOCK_MAX_BYTES >= EMU_MAX_INSN_LEN, "a block holds any instruction");
+_Static_assert(sizeof(struct emu_block) == 128, "a block is two cache lines");
 
 struct emu_icache *emu_icache_new(void)
 {
 	/* All zero is all empty (code_bits 0 matches no lookup), so the
 	 * table's pages are only touched as blocks are built. */
-	return calloc(1, sizeof(struct emu_icache));
+	/* Mapped rather than allocated: zero pages (touched only as blocks
+	 * are built), and page-aligned, so each 128-byte block is two whole
+	 * cache lines. */
+	void *p = mmap(NULL, sizeof(struct emu_icache), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 void emu_icache_free(struct emu_icache *ic)
 {
-	free(ic);
+	if (!ic)
+		return;
+	emu_jit_free(ic->jit);
+	munmap(ic, sizeof(*ic));
 }
 
 void emu_icache_flush(struct emu_icache *ic)
 {
-	for (unsigned i = 0; i < EMU_ICACHE_BLOCKS; i++)
+	for (unsigned i = 0; i < EMU_ICACHE_BLOCKS; i++) {
 		ic->block[i].code_bits = 0;
+		ic->block[i].jit = NULL;
+	}
+}
+
+emu_jit_entry emu_icache_jit(struct emu_icache *ic, struct emu_block *b)
+{
+	if (b->jit || !ic->jit)
+		return b->jit;
+	if (b->runs++ < ic->jit_after)
+		return NULL;
+	b->jit = emu_jit_translate(ic->jit, b);
+	if (!b->jit) {
+		/* The buffer is full: every translation goes, this one is
+		 * made again in the empty buffer. */
+		for (unsigned i = 0; i < EMU_ICACHE_BLOCKS; i++)
+			ic->block[i].jit = NULL;
+		emu_jit_reset(ic->jit);
+		b->jit = emu_jit_translate(ic->jit, b);
+	}
+	return b->jit;
 }
 
 /* Whether the n (>= 1) bytes at a and b are equal: a few word compares,
@@ -146,7 +177,7 @@ static bool ends_block(const struct emu_insn *in)
 }
 
 /* Decodes a new block from the code at p (avail bytes may be fetched). */
-static const struct emu_block *build(struct emu_icache *ic, struct emu_block *b,
+static struct emu_block *build(struct emu_icache *ic, struct emu_block *b,
 				     const uint8_t *p, uint64_t gpa, unsigned avail,
 				     unsigned code_bits)
 {
@@ -157,12 +188,13 @@ static const struct emu_block *build(struct emu_icache *ic, struct emu_block *b,
 	/* Decode from the copy, so the block is exactly what the copy that
 	 * validates it says, even if another CPU writes meanwhile. */
 	memcpy(b->bytes, p, n);
+	b->code = &ic->code[b - ic->block];
 	while (k < EMU_BLOCK_MAX_INSN && pos < n) {
-		struct emu_insn *in = &b->insn[k];
+		struct emu_insn *in = &b->code->insn[k];
 
 		if (emu_decode_bytes(b->bytes + pos, n - pos, code_bits, in) != EMU_DEC_OK)
 			break; /* runs past what may be fetched here, or too long */
-		b->exec[k] = emu_exec_family(in);
+		b->code->exec[k] = emu_exec_family(in);
 		pos += in->len;
 		k++;
 		if (ends_block(in))
@@ -170,17 +202,20 @@ static const struct emu_block *build(struct emu_icache *ic, struct emu_block *b,
 	}
 	if (k == 0) {
 		b->code_bits = 0;
+		b->jit = NULL;
 		ic->stats.uncached++;
 		return NULL;
 	}
 	b->gpa = gpa;
+	b->jit = NULL;
+	b->runs = 0;
 	b->code_bits = (uint8_t)code_bits;
 	b->ninsn = (uint8_t)k;
 	b->nbytes = (uint16_t)pos;
 	return b;
 }
 
-const struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
+struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
 					  unsigned code_bits)
 {
 	uint64_t wrap = code_bits == 64 ? ~0ULL : code_bits == 16 ? 0xffff : 0xffffffffULL;

@@ -7,6 +7,7 @@
 #define VSLICE_EMU_ICACHE_H
 
 #include "emu_exec.h"
+#include "emu_jit.h"
 
 /* Instructions per block at most: also the longest run between two
  * checks for pending interrupts. */
@@ -14,17 +15,31 @@
 /* Code bytes per block at most (the copy kept to validate the block). */
 #define EMU_BLOCK_MAX_BYTES 96
 /* Blocks per vCPU (direct-mapped, a power of two). */
-#define EMU_ICACHE_BLOCKS 4096
+#define EMU_ICACHE_BLOCKS 32768
 
-struct emu_block {
-	uint64_t gpa;       /* guest-physical address of the first byte; ~0: empty */
-	uint8_t code_bits;  /* 16, 32 or 64: what the bytes were decoded as */
-	uint8_t ninsn;      /* instructions in insn[] (>= 1) */
-	uint16_t nbytes;    /* bytes[0..nbytes) are the instructions' bytes */
-	uint8_t bytes[EMU_BLOCK_MAX_BYTES];
+/* The decoded instructions of a block, kept apart from struct emu_block
+ * so that the table every lookup reads stays small (one lookup touches
+ * two adjacent cache lines of it; a translated block then rarely needs
+ * its decoded instructions). */
+struct emu_block_code {
 	struct emu_insn insn[EMU_BLOCK_MAX_INSN];
 	emu_exec_fn exec[EMU_BLOCK_MAX_INSN]; /* emu_exec_family() of each */
 };
+
+struct emu_block {
+	uint64_t gpa;       /* guest-physical address of the first byte */
+	/* Host code from the translator (emu_jit.h), NULL until translated;
+	 * runs counts the block's uses until then. Both reset when the block
+	 * is decoded again. */
+	emu_jit_entry jit;
+	struct emu_block_code *code; /* its decoded instructions */
+	uint32_t runs;
+	uint8_t code_bits;  /* 16, 32 or 64: what the bytes were decoded as; 0: empty */
+	uint8_t ninsn;      /* instructions in code->insn[] (>= 1) */
+	uint16_t nbytes;    /* bytes[0..nbytes) are the instructions' bytes */
+	uint8_t bytes[EMU_BLOCK_MAX_BYTES];
+};
+
 
 struct emu_icache_stats {
 	uint64_t hits;    /* lookups answered from the cache */
@@ -35,7 +50,12 @@ struct emu_icache_stats {
 
 struct emu_icache {
 	struct emu_icache_stats stats;
-	struct emu_block block[EMU_ICACHE_BLOCKS];
+	/* The block translator (NULL: every block is interpreted) and the
+	 * number of runs of a block before it is translated (0: at once). */
+	struct emu_jit *jit;
+	uint32_t jit_after;
+	_Alignas(128) struct emu_block block[EMU_ICACHE_BLOCKS];
+	struct emu_block_code code[EMU_ICACHE_BLOCKS]; /* block[i].code is code + i */
 };
 
 /* A new, empty cache (NULL if out of memory); free with emu_icache_free. */
@@ -52,8 +72,14 @@ void emu_icache_flush(struct emu_icache *ic);
  * page, the CS limit or the 16/32-bit wrap-around, or too long): then
  * emu_decode() fetches it and raises what is due. Raises #GP/#PF (fetch
  * of the first byte) like emu_decode(). */
-const struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
+struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
 					  unsigned code_bits);
+
+/* The translated code of b, translating it now if it has run
+ * ic->jit_after times; NULL while b is interpreted (no translator, or not
+ * yet). Empties the translator's buffer and forgets every block's code
+ * when the buffer is full. */
+emu_jit_entry emu_icache_jit(struct emu_icache *ic, struct emu_block *b);
 
 /* Called by every store path of the CPU (emu_mmu.c, emu_paging.c) with the
  * guest-physical address written: a store into the page of the block

@@ -1,0 +1,942 @@
+/* The software CPU's block translator: x86-64 host code for a decoded
+ * block (see emu_jit.h for what it promises).
+ *
+ * Translated code is a function void f(struct emu_cpu *c). Inside it
+ * rbx holds c and r12 the rip of the block's first instruction (the
+ * block is keyed by guest-physical address, so the same code serves
+ * every linear alias: each instruction's rip is r12 + its offset); r13
+ * keeps a memory operand's address across a call. Guest registers and
+ * flags stay in struct emu_cpu; rax, rcx, rdx, rsi, rdi and r8 are
+ * scratch. The stack is 16-byte aligned at every call.
+ *
+ * Flags. A translated ALU instruction runs the same operation on the
+ * host, which sets the flags the guest instruction defines exactly as the
+ * guest CPU would (and its undefined ones as this host does), and copies
+ * them (pushfq) into c->rflags. A backward pass over the block leaves
+ * that copy out where nothing can see the flags before the next
+ * instruction overwrites them: no reader (ADC, SBB, Jcc, SETcc, CMOVcc),
+ * no possible fault (memory access), no call and no exit in between.
+ *
+ * Faults. Every instruction that can fault records its rip and rsp in
+ * insn_rip/insn_rsp first (as emu_run() does), and changes guest state
+ * only after its last possible fault, so the longjmp from emu_raise()
+ * finds the state of the instruction's start. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu_icache.h"
+#include "emu_jit.h"
+
+#if defined(__x86_64__)
+
+#include <sys/mman.h>
+
+#include "emu_jit_x86.h"
+
+struct emu_jit {
+	uint8_t *buf;
+	size_t size, used;
+	struct emu_jit_stats stats;
+};
+
+/* Room a block's code may need at most: checked before translating. */
+#define BLOCK_CODE_MAX 8192
+
+#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
+#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
+
+struct emu_jit *emu_jit_new(size_t bytes)
+{
+	struct emu_jit *j;
+
+	if (bytes < 2 * BLOCK_CODE_MAX)
+		return NULL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	if (j->buf == MAP_FAILED) {
+		free(j);
+		return NULL;
+	}
+	j->size = bytes;
+	return j;
+}
+
+void emu_jit_free(struct emu_jit *j)
+{
+	if (!j)
+		return;
+	munmap(j->buf, j->size);
+	free(j);
+}
+
+void emu_jit_reset(struct emu_jit *j)
+{
+	j->used = 0;
+	j->stats.flushes++;
+}
+
+const struct emu_jit_stats *emu_jit_stats(const struct emu_jit *j)
+{
+	return &j->stats;
+}
+
+/* ---- what each instruction becomes ---- */
+
+enum kind {
+	K_CALL,  /* a call to the interpreter's handler */
+	K_NOP,
+	K_ALU,   /* ADD OR ADC SBB AND SUB XOR CMP, and TEST (as AND, no store) */
+	K_UNARY, /* INC DEC NOT NEG on a register (aop 0-3) */
+	K_SHIFT, /* ROL ROR SHL SHR SAR on a register */
+	K_MOV,
+	K_MOVX,  /* MOVZX, MOVSX, MOVSXD */
+	K_LEA,
+	K_SETCC, /* on a register */
+	K_CMOV,
+	K_JCC,
+	K_JMP,   /* JMP rel */
+};
+
+enum { O_NONE, O_REG, O_IMM, O_MEM };
+
+struct plan {
+	uint8_t kind;
+	uint8_t size;     /* operand size (of the destination) */
+	uint8_t ssize;    /* K_MOVX: source size */
+	uint8_t aop;      /* ALU op, unary op, shift op */
+	uint8_t dst, src; /* O_* */
+	uint8_t dreg, sreg;
+	bool nostore;     /* CMP, TEST */
+	bool sx;          /* K_MOVX: sign-extend */
+	bool by_cl;       /* K_SHIFT: count in CL */
+	bool barrier;     /* may fault, calls out or leaves the block */
+	bool save_flags;  /* from the liveness pass */
+	uint16_t writes;  /* flags the host operation sets for the guest */
+	uint16_t kills;   /* flags certainly overwritten */
+	uint16_t reads;   /* flags read */
+	uint64_t imm;
+};
+
+#define ARITH ((uint16_t)FL_ARITH)
+
+static void rm_operand(const struct emu_insn *in, uint8_t *kind, uint8_t *reg)
+{
+	*kind = in->is_mem ? O_MEM : O_REG;
+	*reg = in->rm;
+}
+
+/* Fills p for in; leaves K_CALL for everything not translated. */
+static void classify(const struct emu_insn *in, struct plan *p)
+{
+	unsigned op = in->op, r = (in->modrm >> 3) & 7, sz = in->opsize;
+
+	memset(p, 0, sizeof(*p));
+	p->kind = K_CALL;
+	if (in->lock)
+		return;
+	if (in->map == MAP_1B) {
+		if (op < 0x40 && (op & 7) < 6) {
+			p->kind = K_ALU;
+			p->aop = op >> 3;
+			p->size = (op & 1) ? sz : 1;
+			switch (op & 7) {
+			case 0: case 1:
+				rm_operand(in, &p->dst, &p->dreg);
+				p->src = O_REG;
+				p->sreg = in->reg;
+				break;
+			case 2: case 3:
+				p->dst = O_REG;
+				p->dreg = in->reg;
+				rm_operand(in, &p->src, &p->sreg);
+				break;
+			default:
+				p->dst = O_REG;
+				p->dreg = R_AX;
+				p->src = O_IMM;
+				p->imm = in->imm;
+				break;
+			}
+			p->nostore = p->aop == 7;
+			return;
+		}
+		switch (op) {
+		case 0x40 ... 0x4f: /* INC/DEC r (not 64-bit code: REX there) */
+			if (in->code_bits == 64)
+				return;
+			p->kind = K_UNARY;
+			p->aop = (op >> 3) & 1;
+			p->size = sz;
+			p->dst = O_REG;
+			p->dreg = op & 7;
+			return;
+		case 0x80: case 0x81: case 0x83:
+			p->kind = K_ALU;
+			p->aop = r;
+			p->size = op == 0x80 ? 1 : sz;
+			rm_operand(in, &p->dst, &p->dreg);
+			p->src = O_IMM;
+			p->imm = in->imm;
+			p->nostore = r == 7;
+			return;
+		case 0x84: case 0x85:
+			p->kind = K_ALU;
+			p->aop = 4;
+			p->size = (op & 1) ? sz : 1;
+			rm_operand(in, &p->dst, &p->dreg);
+			p->src = O_REG;
+			p->sreg = in->reg;
+			p->nostore = true;
+			return;
+		case 0xa8: case 0xa9:
+			p->kind = K_ALU;
+			p->aop = 4;
+			p->size = (op & 1) ? sz : 1;
+			p->dst = O_REG;
+			p->dreg = R_AX;
+			p->src = O_IMM;
+			p->imm = in->imm;
+			p->nostore = true;
+			return;
+		case 0xf6: case 0xf7:
+			if (r < 2) {
+				p->kind = K_ALU;
+				p->aop = 4;
+				p->size = (op & 1) ? sz : 1;
+				rm_operand(in, &p->dst, &p->dreg);
+				p->src = O_IMM;
+				p->imm = in->imm;
+				p->nostore = true;
+			} else if (r < 4 && !in->is_mem) {
+				p->kind = K_UNARY;
+				p->aop = r;
+				p->size = (op & 1) ? sz : 1;
+				p->dst = O_REG;
+				p->dreg = in->rm;
+			}
+			return;
+		case 0xfe: case 0xff:
+			if (r < 2 && !in->is_mem) {
+				p->kind = K_UNARY;
+				p->aop = r;
+				p->size = (op & 1) ? sz : 1;
+				p->dst = O_REG;
+				p->dreg = in->rm;
+			}
+			return;
+		case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+			if (in->is_mem || r == 2 || r == 3)
+				return; /* RCL/RCR read CF: interpreted */
+			p->kind = K_SHIFT;
+			p->aop = r == 6 ? 4 : r; /* SAL is SHL */
+			p->size = (op & 1) ? sz : 1;
+			p->dst = O_REG;
+			p->dreg = in->rm;
+			p->by_cl = op >= 0xd2;
+			p->imm = op >= 0xd0 ? 1 : (in->imm & 0xff);
+			return;
+		case 0x88: case 0x89:
+			p->kind = K_MOV;
+			p->size = (op & 1) ? sz : 1;
+			rm_operand(in, &p->dst, &p->dreg);
+			p->src = O_REG;
+			p->sreg = in->reg;
+			return;
+		case 0x8a: case 0x8b:
+			p->kind = K_MOV;
+			p->size = (op & 1) ? sz : 1;
+			p->dst = O_REG;
+			p->dreg = in->reg;
+			rm_operand(in, &p->src, &p->sreg);
+			return;
+		case 0xb0 ... 0xbf:
+			p->kind = K_MOV;
+			p->size = op >= 0xb8 ? sz : 1;
+			p->dst = O_REG;
+			p->dreg = (op & 7) | ((in->rex & 1) << 3);
+			p->src = O_IMM;
+			p->imm = in->imm;
+			return;
+		case 0xc6: case 0xc7:
+			if (r != 0)
+				return;
+			p->kind = K_MOV;
+			p->size = (op & 1) ? sz : 1;
+			rm_operand(in, &p->dst, &p->dreg);
+			p->src = O_IMM;
+			p->imm = in->imm;
+			return;
+		case 0x8d:
+			if (!in->is_mem)
+				return;
+			p->kind = K_LEA;
+			p->size = sz;
+			p->dst = O_REG;
+			p->dreg = in->reg;
+			return;
+		case 0x63: /* MOVSXD r64, r/m32 */
+			if (in->code_bits != 64 || !(in->rex & 8))
+				return;
+			p->kind = K_MOVX;
+			p->size = 8;
+			p->ssize = 4;
+			p->sx = true;
+			p->dst = O_REG;
+			p->dreg = in->reg;
+			rm_operand(in, &p->src, &p->sreg);
+			return;
+		case 0x90: /* NOP, not XCHG r8 or PAUSE */
+			if (!(in->rex & 1) && in->rep != 0xf3)
+				p->kind = K_NOP;
+			return;
+		case 0x70 ... 0x7f:
+			p->kind = K_JCC;
+			p->imm = in->imm;
+			return;
+		case 0xe9: case 0xeb:
+			p->kind = K_JMP;
+			p->imm = in->imm;
+			return;
+		default:
+			return;
+		}
+	}
+	if (in->map != MAP_0F)
+		return;
+	switch (op) {
+	case 0x80 ... 0x8f:
+		p->kind = K_JCC;
+		p->imm = in->imm;
+		return;
+	case 0x90 ... 0x9f:
+		if (in->is_mem)
+			return;
+		p->kind = K_SETCC;
+		p->size = 1;
+		p->dst = O_REG;
+		p->dreg = in->rm;
+		return;
+	case 0x40 ... 0x4f:
+		p->kind = K_CMOV;
+		p->size = sz;
+		p->dst = O_REG;
+		p->dreg = in->reg;
+		rm_operand(in, &p->src, &p->sreg);
+		return;
+	case 0xb6: case 0xb7: case 0xbe: case 0xbf:
+		p->kind = K_MOVX;
+		p->size = sz;
+		p->ssize = (op & 1) ? 2 : 1;
+		p->sx = op >= 0xbe;
+		p->dst = O_REG;
+		p->dreg = in->reg;
+		rm_operand(in, &p->src, &p->sreg);
+		return;
+	case 0x1f: /* multi-byte NOP: no memory access */
+		p->kind = K_NOP;
+		return;
+	default:
+		return;
+	}
+}
+
+/* Flags each kind reads and writes, and whether it is a barrier. */
+static void flag_effects(struct plan *p)
+{
+	switch (p->kind) {
+	case K_ALU:
+		p->writes = p->kills = ARITH;
+		p->reads = (p->aop == 2 || p->aop == 3) ? FL_CF : 0;
+		break;
+	case K_UNARY:
+		if (p->aop < 2)
+			p->writes = p->kills = ARITH & ~FL_CF;
+		else if (p->aop == 3)
+			p->writes = p->kills = ARITH;
+		break;
+	case K_SHIFT: {
+		uint16_t w = p->aop < 2 ? (uint16_t)(FL_CF | FL_OF) : ARITH;
+		unsigned mask = p->size == 8 ? 63 : 31;
+
+		if (p->by_cl) {
+			p->writes = w; /* unless CL is 0: kills nothing for sure */
+		} else if (p->imm & mask) {
+			p->writes = p->kills = w;
+		}
+		break;
+	}
+	case K_SETCC:
+	case K_CMOV:
+		p->reads = ARITH;
+		break;
+	default:
+		break;
+	}
+	p->barrier = p->kind == K_CALL || p->kind == K_JCC || p->kind == K_JMP ||
+		     p->dst == O_MEM || p->src == O_MEM;
+}
+
+/* ---- code generation ---- */
+
+struct exit_fix {
+	uint8_t *at;      /* jump displacement to point at the exit code */
+	uint8_t n;        /* instructions completed */
+	bool set_rip;     /* store rip = r12 + rip_off (else c->rip is set) */
+	uint16_t rip_off;
+};
+
+struct taken_fix {
+	uint8_t *at;
+	uint8_t n;
+	uint16_t off, next_off; /* of the Jcc */
+	uint8_t opsize;
+	uint64_t rel;
+};
+
+#define MAX_EXITS (EMU_BLOCK_MAX_INSN * 3 + 1)
+
+struct jctx {
+	struct jasm a;
+	const struct emu_block *b;
+	unsigned code_bits;
+	unsigned k;              /* instruction being translated */
+	uint16_t off, next_off;  /* its offset and the next one's */
+	bool marked;             /* insn_rip/insn_rsp recorded for it */
+	struct exit_fix exits[MAX_EXITS];
+	unsigned nexits;
+	struct taken_fix taken[EMU_BLOCK_MAX_INSN];
+	unsigned ntaken;
+	uint8_t *ud_at[EMU_BLOCK_MAX_INSN];
+	unsigned nud;
+};
+
+/* reg = the guest rip at block offset off, wrapped to the code size. */
+static void rip_at(struct jctx *x, unsigned reg, uint16_t off)
+{
+	j_lea(&x->a, reg, H_R12, off);
+	if (x->code_bits == 32)
+		j_op_reg(&x->a, 4, "\x89", 1, reg, reg);      /* mov r32, r32 */
+	else if (x->code_bits == 16)
+		j_op_reg(&x->a, 4, "\x0f\xb7", 2, reg, reg);  /* movzx r32, r16 */
+}
+
+static void exit_to(struct jctx *x, int cc, unsigned n, bool set_rip, uint16_t rip_off)
+{
+	struct exit_fix *e;
+
+	if (x->nexits == MAX_EXITS) {
+		x->a.overflow = true;
+		return;
+	}
+	e = &x->exits[x->nexits++];
+	e->at = j_jump(&x->a, cc);
+	e->n = (uint8_t)n;
+	e->set_rip = set_rip;
+	e->rip_off = rip_off;
+}
+
+/* Records the start of the instruction for fault recovery (the block's
+ * first one is recorded by emu_run()). */
+static void mark_start(struct jctx *x)
+{
+	if (x->marked || x->k == 0)
+		return;
+	x->marked = true;
+	rip_at(x, H_AX, x->off);
+	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rip));
+	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
+	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
+}
+
+/* Where guest register r of the given size lives in struct emu_cpu: AH,
+ * CH, DH, BH are byte 1 of registers 0-3 when there is no REX. */
+static int32_t greg(const struct emu_insn *in, unsigned r, unsigned size)
+{
+	if (size == 1 && !in->rex && r >= 4 && r < 8)
+		return GPR(r - 4) + 1;
+	return GPR(r);
+}
+
+/* host reg = guest register r (size bytes), zero-extended. */
+static void greg_load(struct jctx *x, const struct emu_insn *in, unsigned r, unsigned size,
+		      unsigned h)
+{
+	int32_t d = greg(in, r, size);
+
+	if (size == 1)
+		j_op_mem(&x->a, 4, "\x0f\xb6", 2, h, H_BX, d);
+	else if (size == 2)
+		j_op_mem(&x->a, 4, "\x0f\xb7", 2, h, H_BX, d);
+	else
+		j_load(&x->a, size, h, H_BX, d);
+}
+
+/* guest register r = host reg h, as the CPU writes registers: 8/16-bit
+ * merge, 32-bit zero-extends. */
+static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, unsigned size,
+		       unsigned h)
+{
+	int32_t d = greg(in, r, size);
+
+	if (size == 4) {
+		j_store(&x->a, 4, h, H_BX, d);
+		j_op_mem(&x->a, 4, "\xc7", 1, 0, H_BX, d + 4);
+		j32(&x->a, 0);
+	} else {
+		j_store(&x->a, size, h, H_BX, d);
+	}
+}
+
+/* rdx = effective address of in's memory operand, masked to its size
+ * (uses rax). */
+static void ea_rdx(struct jctx *x, const struct emu_insn *in)
+{
+	j_mov_imm(&x->a, H_DX, in->disp);
+	if (in->rip_rel) {
+		rip_at(x, H_AX, x->next_off);
+		j_alu_rr(&x->a, 8, 0, H_DX, H_AX);
+	}
+	if (in->base != NO_REG)
+		j_op_mem(&x->a, 8, "\x03", 1, H_DX, H_BX, GPR(in->base)); /* add rdx, [base] */
+	if (in->index != NO_REG) {
+		j_load(&x->a, 8, H_AX, H_BX, GPR(in->index));
+		if (in->scale)
+			j_shift(&x->a, 8, 4, H_AX, false, in->scale);
+		j_alu_rr(&x->a, 8, 0, H_DX, H_AX);
+	}
+	if (in->addrsize == 4)
+		j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_DX);
+	else if (in->addrsize == 2)
+		j_op_reg(&x->a, 4, "\x0f\xb7", 2, H_DX, H_DX);
+}
+
+/* rax = the memory operand (size bytes, zero-extended); r13 = its address
+ * if keep_ea. */
+static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, bool keep_ea)
+{
+	mark_start(x);
+	ea_rdx(x, in);
+	if (keep_ea)
+		j_mov_rr(&x->a, H_R13, H_DX);
+	j_mov_rr(&x->a, H_DI, H_BX);
+	j_mov_imm(&x->a, H_SI, in->seg);
+	j_mov_imm(&x->a, H_CX, size);
+	j_call(&x->a, (const void *)emu_read);
+}
+
+/* The memory operand = host reg h (size bytes); its address is in r13 if
+ * ea_in_r13, else computed here. */
+static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, unsigned h,
+		      bool ea_in_r13)
+{
+	if (h != H_R8)
+		j_mov_rr(&x->a, H_R8, h);
+	mark_start(x); /* uses rax */
+	if (ea_in_r13)
+		j_mov_rr(&x->a, H_DX, H_R13);
+	else
+		ea_rdx(x, in);
+	j_mov_rr(&x->a, H_DI, H_BX);
+	j_mov_imm(&x->a, H_SI, in->seg);
+	j_mov_imm(&x->a, H_CX, size);
+	j_call(&x->a, (const void *)emu_write);
+}
+
+/* rdx = host flags (after the host operation). */
+static void flags_capture(struct jctx *x)
+{
+	j8(&x->a, 0x9c); /* pushfq */
+	j8(&x->a, 0x5a); /* pop rdx */
+}
+
+/* c->rflags = (c->rflags & ~mask) | (rdx & mask). */
+static void flags_merge(struct jctx *x, uint16_t mask)
+{
+	j_alu_ri(&x->a, 4, 4, H_DX, mask);
+	j_alu_mem_imm(&x->a, 4, H_BX, CPU(rflags), (int32_t)~(uint32_t)mask);
+	j_op_mem(&x->a, 8, "\x09", 1, H_DX, H_BX, CPU(rflags)); /* or [rflags], rdx */
+}
+
+/* Evaluates guest condition cc on c->rflags (uses rax, rsi); returns the
+ * host condition code that is true when the guest's is. */
+static unsigned cond_eval(struct jctx *x, unsigned cc)
+{
+	static const uint32_t test_mask[6] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF };
+	unsigned t = (cc >> 1) & 7;
+
+	j_load(&x->a, 4, H_AX, H_BX, CPU(rflags));
+	if (t < 6) {
+		j_test32_imm(&x->a, H_AX, test_mask[t]);
+	} else {
+		/* SF != OF: bit 7 of rflags ^ (rflags >> 4) */
+		j_op_reg(&x->a, 4, "\x89", 1, H_AX, H_SI);   /* mov esi, eax */
+		j_shift(&x->a, 4, 5, H_SI, false, 4);          /* shr esi, 4 */
+		j_alu_rr(&x->a, 4, 6, H_SI, H_AX);             /* xor esi, eax */
+		if (t == 6) {
+			j_test32_imm(&x->a, H_SI, FL_SF);
+		} else {
+			j_alu_ri(&x->a, 4, 4, H_SI, FL_SF);    /* and esi, SF */
+			j_alu_ri(&x->a, 4, 4, H_AX, FL_ZF);    /* and eax, ZF */
+			j_alu_rr(&x->a, 4, 1, H_SI, H_AX);     /* or esi, eax */
+		}
+	}
+	return (cc & 1) ? 0x4 /* Z */ : 0x5 /* NZ */;
+}
+
+static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	unsigned sz = p->size;
+
+	if (p->dst == O_MEM) {
+		mem_read(x, in, sz, !p->nostore);
+		if (p->src == O_IMM)
+			j_mov_imm(&x->a, H_CX, p->imm);
+		else
+			greg_load(x, in, p->sreg, sz, H_CX);
+	} else if (p->src == O_MEM) {
+		mem_read(x, in, sz, false);
+		j_mov_rr(&x->a, H_CX, H_AX);
+		greg_load(x, in, p->dreg, sz, H_AX);
+	} else {
+		greg_load(x, in, p->dreg, sz, H_AX);
+		if (p->src == O_IMM)
+			j_mov_imm(&x->a, H_CX, p->imm);
+		else
+			greg_load(x, in, p->sreg, sz, H_CX);
+	}
+	if (p->aop == 2 || p->aop == 3) /* bt qword [rflags], 0: CF for ADC/SBB */
+		j_op_mem(&x->a, 8, "\x0f\xba", 2, 4, H_BX, CPU(rflags)), j8(&x->a, 0);
+	if (p->nostore && p->aop == 4)
+		j_op_reg(&x->a, sz, sz == 1 ? "\x84" : "\x85", 1, H_CX, H_AX); /* test */
+	else
+		j_alu_rr(&x->a, sz, p->aop, H_AX, H_CX);
+	if (p->save_flags)
+		flags_capture(x);
+	if (!p->nostore) {
+		if (p->dst == O_MEM) {
+			if (p->save_flags)
+				j_store(&x->a, 8, H_DX, H_BX, CPU(jit_tmp));
+			mem_write(x, in, sz, H_AX, true);
+			if (p->save_flags)
+				j_load(&x->a, 8, H_DX, H_BX, CPU(jit_tmp));
+		} else {
+			greg_store(x, in, p->dreg, sz, H_AX);
+		}
+	}
+	if (p->save_flags)
+		flags_merge(x, p->writes);
+}
+
+static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	greg_load(x, in, p->dreg, p->size, H_AX);
+	j_unary(&x->a, p->size, p->aop < 2, p->aop < 2 ? p->aop : p->aop, H_AX);
+	if (p->save_flags)
+		flags_capture(x);
+	greg_store(x, in, p->dreg, p->size, H_AX);
+	if (p->save_flags)
+		flags_merge(x, p->writes);
+}
+
+static void emit_shift(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	uint8_t *skip = NULL;
+
+	greg_load(x, in, p->dreg, p->size, H_AX);
+	if (p->by_cl)
+		j_load(&x->a, 1, H_CX, H_BX, GPR(R_CX));
+	j_shift(&x->a, p->size, p->aop, H_AX, p->by_cl, (uint8_t)p->imm);
+	if (p->save_flags)
+		flags_capture(x);
+	greg_store(x, in, p->dreg, p->size, H_AX);
+	if (p->save_flags) {
+		if (p->by_cl) { /* a count of 0 leaves the flags alone */
+			j_test8_imm(&x->a, H_CX, p->size == 8 ? 63 : 31);
+			skip = j_jump(&x->a, 0x4);
+		}
+		flags_merge(x, p->writes);
+		j_patch(skip, x->a.p);
+	}
+}
+
+static void emit_mov(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	unsigned sz = p->size;
+
+	if (p->src == O_MEM)
+		mem_read(x, in, sz, false);
+	else if (p->src == O_IMM)
+		j_mov_imm(&x->a, H_AX, p->imm & size_mask(sz));
+	else
+		greg_load(x, in, p->sreg, sz, H_AX);
+	if (p->dst == O_MEM)
+		mem_write(x, in, sz, H_AX, false);
+	else
+		greg_store(x, in, p->dreg, sz, H_AX);
+}
+
+static void emit_movx(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	if (p->src == O_MEM)
+		mem_read(x, in, p->ssize, false);
+	else
+		greg_load(x, in, p->sreg, p->ssize, H_AX);
+	if (p->sx) {
+		if (p->ssize == 1)
+			j_op_reg(&x->a, 8, "\x0f\xbe", 2, H_AX, H_AX); /* movsx rax, al */
+		else if (p->ssize == 2)
+			j_op_reg(&x->a, 8, "\x0f\xbf", 2, H_AX, H_AX); /* movsx rax, ax */
+		else
+			j_op_reg(&x->a, 8, "\x63", 1, H_AX, H_AX);     /* movsxd rax, eax */
+	}
+	greg_store(x, in, p->dreg, p->size, H_AX);
+}
+
+static void emit_setcc(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	j_setcc(&x->a, cond_eval(x, in->op & 0xf), H_DX);
+	greg_store(x, in, p->dreg, 1, H_DX);
+}
+
+static void emit_cmov(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	unsigned sz = p->size;
+
+	if (p->src == O_MEM) { /* the load happens (and may fault) either way */
+		mem_read(x, in, sz, false);
+		j_mov_rr(&x->a, H_CX, H_AX);
+	} else {
+		greg_load(x, in, p->sreg, sz, H_CX);
+	}
+	j_setcc(&x->a, cond_eval(x, in->op & 0xf), H_DX);
+	greg_load(x, in, p->dreg, sz, H_AX);
+	j_test8_imm(&x->a, H_DX, 1);
+	j_cmovcc(&x->a, sz == 8 ? 8 : 4, 0x5, H_AX, H_CX); /* cmovnz */
+	greg_store(x, in, p->dreg, sz, H_AX);
+}
+
+/* Operand size of a near branch: 64 bits in 64-bit code whatever the
+ * prefixes (as emu_exec_control.c executes them). */
+static unsigned branch_opsize(const struct emu_insn *in)
+{
+	return in->code_bits == 64 ? 8 : in->opsize;
+}
+
+static void emit_jcc(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	struct taken_fix *t = &x->taken[x->ntaken++];
+
+	t->at = j_jump(&x->a, (int)cond_eval(x, in->op & 0xf));
+	t->n = (uint8_t)(x->k + 1);
+	t->off = x->off;
+	t->next_off = x->next_off;
+	t->opsize = branch_opsize(in);
+	t->rel = p->imm;
+}
+
+/* c->rip = the branch target (checked as emu_jump_near() does), then
+ * leave having completed n instructions. Used for JMP and taken Jcc. */
+static void emit_branch(struct jctx *x, unsigned n, uint16_t next_off, unsigned opsize,
+			uint64_t rel)
+{
+	rip_at(x, H_SI, next_off);
+	j_mov_imm(&x->a, H_AX, rel);
+	j_alu_rr(&x->a, 8, 0, H_SI, H_AX);
+	j_mov_rr(&x->a, H_DI, H_BX);
+	j_mov_imm(&x->a, H_DX, opsize);
+	j_call(&x->a, (const void *)emu_jump_near);
+	exit_to(x, -1, n, false, 0);
+}
+
+static void emit_call(struct jctx *x, const struct emu_insn *in)
+{
+	mark_start(x);
+	rip_at(x, H_AX, x->next_off);
+	j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
+	j_mov_rr(&x->a, H_DI, H_BX);
+	j_mov_imm(&x->a, H_SI, (uint64_t)(uintptr_t)in);
+	j_call(&x->a, (const void *)x->b->code->exec[x->k]);
+	j_test8_imm(&x->a, H_AX, 0xff);
+	if (x->nud < EMU_BLOCK_MAX_INSN)
+		x->ud_at[x->nud++] = j_jump(&x->a, 0x4); /* false: #UD */
+	/* As emu_run() after every instruction: RF is for the one
+	 * instruction after an IRET that sets it (blocks with RF set at
+	 * their start are interpreted, so only handlers set it here). */
+	j_alu_mem_imm(&x->a, 4, H_BX, CPU(rflags), (int32_t)~(uint32_t)FL_RF);
+	/* Goes on only if it fell through, did not end the block and set no
+	 * interrupt shadow. */
+	rip_at(x, H_AX, x->next_off);
+	j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_BX, CPU(rip)); /* cmp rax, [rip] */
+	exit_to(x, 0x5, x->k + 1, false, 0);
+	j_cmp8_mem_imm(&x->a, H_BX, CPU(interrupt_shadow), 0);
+	exit_to(x, 0x5, x->k + 1, false, 0);
+}
+
+/* The code after the instructions: exits, taken branches, #UD. */
+static void emit_tails(struct jctx *x)
+{
+	for (unsigned i = 0; i < x->ntaken; i++) {
+		struct taken_fix *t = &x->taken[i];
+
+		j_patch(t->at, x->a.p);
+		x->k = t->n - 1;
+		x->off = t->off;
+		x->marked = false;
+		mark_start(x); /* emu_jump_near may raise #GP */
+		emit_branch(x, t->n, t->next_off, t->opsize, t->rel);
+	}
+	for (unsigned i = 0; i < x->nud; i++) {
+		j_patch(x->ud_at[i], x->a.p);
+		j_mov_rr(&x->a, H_DI, H_BX);
+		j_call(&x->a, (const void *)emu_ud);
+	}
+	for (unsigned i = 0; i < x->nexits; i++) {
+		struct exit_fix *e = &x->exits[i];
+
+		j_patch(e->at, x->a.p);
+		if (e->set_rip) {
+			rip_at(x, H_AX, e->rip_off);
+			j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
+		}
+		j_mov_imm(&x->a, H_AX, e->n);
+		j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount)); /* add [icount], rax */
+		j8(&x->a, 0x41); j8(&x->a, 0x5d); /* pop r13 */
+		j8(&x->a, 0x41); j8(&x->a, 0x5c); /* pop r12 */
+		j8(&x->a, 0x5b);                  /* pop rbx */
+		j8(&x->a, 0xc3);                  /* ret */
+	}
+}
+
+emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
+{
+	struct plan plan[EMU_BLOCK_MAX_INSN];
+	struct jctx *x;
+	uint16_t live = ARITH, off = 0;
+	uint8_t *start;
+
+	if (j->size - j->used < BLOCK_CODE_MAX)
+		return NULL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		classify(&b->code->insn[k], &plan[k]);
+		flag_effects(&plan[k]);
+	}
+	for (unsigned k = b->ninsn; k-- > 0;) {
+		struct plan *p = &plan[k];
+
+		p->save_flags = (live & p->writes) != 0;
+		if (p->barrier)
+			live = ARITH;
+		else
+			live = (uint16_t)((live & ~p->kills) | p->reads);
+	}
+
+	start = j->buf + j->used;
+	x->a.p = start;
+	x->a.end = start + BLOCK_CODE_MAX;
+	x->b = b;
+	x->code_bits = b->code_bits;
+	j8(&x->a, 0x53);                  /* push rbx */
+	j8(&x->a, 0x41); j8(&x->a, 0x54); /* push r12 */
+	j8(&x->a, 0x41); j8(&x->a, 0x55); /* push r13 */
+	j_mov_rr(&x->a, H_BX, H_DI);
+	j_load(&x->a, 8, H_R12, H_BX, CPU(rip));
+
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		const struct emu_insn *in = &b->code->insn[k];
+		const struct plan *p = &plan[k];
+
+		x->k = k;
+		x->off = off;
+		x->next_off = (uint16_t)(off + in->len);
+		x->marked = false;
+		switch (p->kind) {
+		case K_NOP: break;
+		case K_ALU: emit_alu(x, in, p); break;
+		case K_UNARY: emit_unary(x, in, p); break;
+		case K_SHIFT: emit_shift(x, in, p); break;
+		case K_MOV: emit_mov(x, in, p); break;
+		case K_MOVX: emit_movx(x, in, p); break;
+		case K_LEA:
+			ea_rdx(x, in);
+			greg_store(x, in, p->dreg, p->size, H_DX);
+			break;
+		case K_SETCC: emit_setcc(x, in, p); break;
+		case K_CMOV: emit_cmov(x, in, p); break;
+		case K_JCC: emit_jcc(x, in, p); break;
+		case K_JMP:
+			mark_start(x);
+			emit_branch(x, k + 1, x->next_off, branch_opsize(in), p->imm);
+			break;
+		default: emit_call(x, in); break;
+		}
+		if (p->kind == K_CALL)
+			j->stats.called++;
+		else
+			j->stats.native++;
+		/* A store into the block's page or an MMIO access: leave. */
+		if (p->kind == K_CALL || p->dst == O_MEM || p->src == O_MEM) {
+			j_cmp8_mem_imm(&x->a, H_BX, CPU(block_break), 0);
+			exit_to(x, 0x5, k + 1, true, x->next_off);
+		}
+		if (p->kind == K_JMP)
+			break;
+		off = x->next_off;
+	}
+	if (plan[b->ninsn - 1].kind != K_JMP)
+		exit_to(x, -1, b->ninsn, true, off);
+	emit_tails(x);
+
+	if (x->a.overflow) {
+		free(x);
+		return NULL; /* cannot happen within BLOCK_CODE_MAX; treated as full */
+	}
+	j->used += (size_t)(x->a.p - start);
+	j->used = (j->used + 15) & ~(size_t)15;
+	j->stats.blocks++;
+	free(x);
+	return (emu_jit_entry)(void *)start;
+}
+
+#else /* not an x86-64 host: no translator */
+
+struct emu_jit {
+	struct emu_jit_stats stats;
+};
+
+struct emu_jit *emu_jit_new(size_t bytes)
+{
+	(void)bytes;
+	return NULL;
+}
+
+void emu_jit_free(struct emu_jit *j)
+{
+	free(j);
+}
+
+emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
+{
+	(void)j;
+	(void)b;
+	return NULL;
+}
+
+void emu_jit_reset(struct emu_jit *j)
+{
+	(void)j;
+}
+
+const struct emu_jit_stats *emu_jit_stats(const struct emu_jit *j)
+{
+	return &j->stats;
+}
+
+#endif

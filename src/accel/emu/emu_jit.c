@@ -384,14 +384,14 @@ static void flag_effects(struct plan *p)
 
 struct exit_fix {
 	uint8_t *at;      /* jump displacement to point at the exit code */
-	uint8_t n;        /* instructions completed */
+	uint8_t n;        /* instructions completed and not yet counted */
 	bool set_rip;     /* store rip = r12 + rip_off (else c->rip is set) */
 	uint16_t rip_off;
 };
 
 struct taken_fix {
 	uint8_t *at;
-	uint8_t n;
+	uint8_t n, counted;
 	uint16_t off, next_off; /* of the Jcc */
 	uint8_t opsize;
 	uint64_t rel;
@@ -406,6 +406,7 @@ struct jctx {
 	unsigned k;              /* instruction being translated */
 	uint16_t off, next_off;  /* its offset and the next one's */
 	bool marked;             /* insn_rip/insn_rsp recorded for it */
+	unsigned counted;        /* instructions added to c->icount so far */
 	struct exit_fix exits[MAX_EXITS];
 	unsigned nexits;
 	struct taken_fix taken[EMU_BLOCK_MAX_INSN];
@@ -434,7 +435,7 @@ static void exit_to(struct jctx *x, int cc, unsigned n, bool set_rip, uint16_t r
 	}
 	e = &x->exits[x->nexits++];
 	e->at = j_jump(&x->a, cc);
-	e->n = (uint8_t)n;
+	e->n = (uint8_t)(n - x->counted);
 	e->set_rip = set_rip;
 	e->rip_off = rip_off;
 }
@@ -446,6 +447,11 @@ static void mark_start(struct jctx *x)
 	if (x->marked || x->k == 0)
 		return;
 	x->marked = true;
+	/* The instructions before it have completed: counted now, so that
+	 * c->icount is right if this one faults. */
+	j_mov_imm(&x->a, H_AX, x->k - x->counted);
+	j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount)); /* add [icount], rax */
+	x->counted = x->k;
 	rip_at(x, H_AX, x->off);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rip));
 	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
@@ -732,6 +738,7 @@ static void emit_jcc(struct jctx *x, const struct emu_insn *in, const struct pla
 
 	t->at = j_jump(&x->a, (int)cond_eval(x, in->op & 0xf));
 	t->n = (uint8_t)(x->k + 1);
+	t->counted = (uint8_t)x->counted;
 	t->off = x->off;
 	t->next_off = x->next_off;
 	t->opsize = branch_opsize(in);
@@ -786,6 +793,7 @@ static void emit_tails(struct jctx *x)
 		x->k = t->n - 1;
 		x->off = t->off;
 		x->marked = false;
+		x->counted = t->counted;
 		mark_start(x); /* emu_jump_near may raise #GP */
 		emit_branch(x, t->n, t->next_off, t->opsize, t->rel);
 	}

@@ -237,6 +237,9 @@ void emu_write_linear(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v
  * is RAM (checked for write permission, dirty bit set), else NULL (then
  * the caller does an ordinary read+write: MMIO is never atomic). */
 void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size);
+/* The same for reading size bytes (a run within one page, for REP MOVS):
+ * host pointer if RAM, else NULL; raises what a read at off would. */
+const void *emu_read_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size);
 void emu_tlb_flush(struct emu_cpu *c, bool include_global);
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin);
 

@@ -4,6 +4,8 @@
  * EMU_REP_SLICE iterations the instruction restarts (rip unchanged) so
  * interrupts are taken between slices, as on hardware. Registers are
  * updated after each iteration, so a fault leaves them consistent. */
+#include <string.h>
+
 #include "emu_exec.h"
 
 #define EMU_REP_SLICE 4096
@@ -15,6 +17,66 @@ static void set_areg(struct emu_cpu *c, unsigned r, unsigned as, uint64_t v)
 		c->gpr[r] = (c->gpr[r] & ~0xffffULL) | (v & 0xffff);
 	else
 		c->gpr[r] = v & addr_mask(as);
+}
+
+/* REP MOVS / REP STOS forward in 64-bit code with flat segments, the
+ * kernel's memcpy/memset/clear_page: whole runs within a page of RAM at a
+ * time instead of an element at a time. Each run is checked and
+ * translated once (exactly what its first element's access would raise,
+ * as the run shares that element's page and a flat segment has no
+ * limit), copied, and the registers advanced past it. Stops (leaving the
+ * rest to the element loop) at a page-crossing element, MMIO, an overlap
+ * where element order matters (destination just above the source), or
+ * after EMU_REP_SLICE elements in all. Returns the elements done. */
+static unsigned rep_bulk(struct emu_cpu *c, const struct emu_insn *in, unsigned size,
+			 uint64_t *count)
+{
+	bool movs = in->op <= 0xa5;
+	unsigned done = 0;
+
+	if (c->mode != MODE_LONG64 || in->addrsize != 8 || (c->rflags & FL_DF) ||
+	    (movs && (in->seg == S_FS || in->seg == S_GS)))
+		return 0;
+	while (*count && done < EMU_REP_SLICE) {
+		uint64_t si = c->gpr[R_SI], di = c->gpr[R_DI];
+		uint64_t room = 4096 - (di & 0xfff), n;
+
+		if (movs && 4096 - (si & 0xfff) < room)
+			room = 4096 - (si & 0xfff);
+		n = room / size;
+		if (n > *count)
+			n = *count;
+		if (n > EMU_REP_SLICE - done)
+			n = EMU_REP_SLICE - done;
+		if (n == 0)
+			break;
+		unsigned len = (unsigned)(n * size);
+		const uint8_t *src = NULL;
+		if (movs) {
+			src = emu_read_ptr(c, in->seg, si, len);
+			if (!src)
+				break;
+		}
+		uint8_t *dst = emu_rmw_ptr(c, S_ES, di, len);
+		if (!dst)
+			break;
+		if (movs) {
+			if (dst > src && dst < src + len)
+				break; /* each element reads what the previous wrote */
+			memmove(dst, src, len);
+			c->gpr[R_SI] = si + len;
+		} else if (size == 1) {
+			memset(dst, (int)(c->gpr[R_AX] & 0xff), len);
+		} else {
+			for (unsigned i = 0; i < len; i += size)
+				memcpy(dst + i, &c->gpr[R_AX], size);
+		}
+		c->gpr[R_DI] = di + len;
+		*count -= n;
+		c->gpr[R_CX] = *count;
+		done += (unsigned)n;
+	}
+	return done;
 }
 
 bool emu_exec_string(struct emu_cpu *c, const struct emu_insn *in)
@@ -37,6 +99,15 @@ bool emu_exec_string(struct emu_cpu *c, const struct emu_insn *in)
 	}
 	if (rep && count == 0)
 		return true;
+	if (rep && (op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab)) {
+		done = rep_bulk(c, in, size, &count);
+		if (count == 0)
+			return true;
+		if (done >= EMU_REP_SLICE) {
+			c->rip = c->insn_rip; /* continue in the next step */
+			return true;
+		}
+	}
 
 	for (;;) {
 		uint64_t si = c->gpr[R_SI] & am, di = c->gpr[R_DI] & am;

@@ -403,6 +403,16 @@ void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 	return x.host;
 }
 
+const void *emu_read_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+	struct emu_xlate x;
+	uint64_t lin = seg_linear(c, seg, off, size, ACC_READ);
+	if ((lin & 0xfff) + size > 4096)
+		return NULL;
+	emu_translate_or_fault(c, lin, ACC_READ, user_access(c, c->cpl), &x);
+	return x.host;
+}
+
 const uint8_t *emu_fetch_ptr(struct emu_cpu *c, uint64_t off, uint64_t *gpa, unsigned *avail)
 {
 	struct emu_xlate x;

@@ -5,7 +5,10 @@
  * (gm_write, as a DMA would) runs as modified, instructions crossing a page
  * take the uncached path, a fault inside a block restores the state at the
  * faulting instruction, and emu_run honours its budget and stop flag. The
- * guests run in real mode (CS = 0), code at 0x1000. */
+ * guests run in real mode (CS = 0), code at 0x1000. Every test runs twice:
+ * with blocks interpreted, then with the block translator (emu_jit.c)
+ * translating each block at its first run, which must keep all of the
+ * above. */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -17,6 +20,9 @@
 
 #define RAM (1u << 20)
 #define CODE 0x1000u
+
+/* Set by the second group's setup: blocks are translated at first use. */
+static bool use_jit;
 
 struct rig {
 	struct emu_cpu *c;
@@ -39,6 +45,13 @@ static struct rig *rig_new(bool cached)
 	if (cached) {
 		r->c->icache = emu_icache_new();
 		assert_non_null(r->c->icache);
+		if (use_jit) {
+			r->c->icache->jit = emu_jit_new(EMU_JIT_BUFFER_BYTES);
+#if defined(__x86_64__)
+			assert_non_null(r->c->icache->jit); /* the translator exists here */
+#endif
+			r->c->icache->jit_after = 0;
+		}
 	}
 	memset(r->c->gpr, 0, sizeof(r->c->gpr)); /* reset leaves a signature in EDX */
 	r->c->seg[S_CS].sel = 0;
@@ -114,6 +127,12 @@ static void test_same_as_uncached(void **state)
 	assert_int_equal(c->icache->stats.builds, 4);
 	assert_int_equal(c->icache->stats.hits, 48 + 49 + 49);
 	assert_int_equal(c->icache->stats.stale, 0);
+	if (c->icache->jit) { /* the blocks ran as host code */
+		const struct emu_jit_stats *js = emu_jit_stats(c->icache->jit);
+
+		assert_int_equal(js->blocks, 4);
+		assert_true(js->native >= 4); /* mov cx, inc si, xor di, si, add */
+	}
 	rig_free(rig[0]);
 	rig_free(rig[1]);
 }
@@ -275,5 +294,9 @@ int main(void)
 		cmocka_unit_test(test_budget_and_stop),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("interpreted blocks", tests, NULL, NULL);
+
+	use_jit = true;
+	failed += cmocka_run_group_tests_name("translated blocks", tests, NULL, NULL);
+	return failed;
 }

@@ -5,7 +5,31 @@
  * regression cases.
  *   difftest [--seed N] [--count N] [--save DIR] [--quiet] [--sse|--x87]
  *            (--sse: only SSE2/MMX cases; --x87: only x87 sequences)
- *   difftest --replay DIR     (CI: every case file in DIR must match) */
+ *   difftest --block [--seed N] [--count N] [--save DIR] [--quiet]
+ *            block mode: straight-line sequences of 2..12 (now and then
+ *            up to 20) integer instructions (dt_gen_seq(): flag readers
+ *            after flag writers, Jcc/JMP with displacement 0, RIP-relative
+ *            and 32-bit addresses, self-modifying stores, faults midway),
+ *            run in the interpreter through emu_run() with the decoded-
+ *            block cache and the block translator (emu_jit.c) when the
+ *            host has one (dt_emu.c); at a fault, rip, GPRs, flags and
+ *            memory are compared with the native signal's state too
+ *   difftest --via-block [...]  the single-instruction families (and
+ *            --sse/--x87) through that same block path
+ *   --no-jit    block path without the translator (interpreted blocks)
+ *   --step      every case through emu_step(), even saved block cases
+ *   --icount    on the block path, c->icount must also be the number of
+ *               instructions completed (else a wrong count is only
+ *               reported, as it is not guest-visible)
+ *   --print     only prints the generated cases' code (instructions split
+ *               by " | " in sequences), runs nothing
+ *   difftest --replay DIR [--via-block|--step|--no-jit|--icount]
+ *            (CI: every case file in DIR must match; a case saved from
+ *            block mode says "block: 1" and replays through the block path)
+ * A mismatch on the block path is run again through the interpreted block
+ * path and the step path, to tell a translator bug from an interpreter
+ * one, and a sequence is cut down to the instructions it needs to fail
+ * (printed, and saved as FAMILY-min-*.case with --save). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -14,15 +38,53 @@
 #include <string.h>
 
 #include "dt.h"
+#include "emu_decode.h"
 
 #define BATCH 2000
 #define CMP_FLAGS ((uint64_t)0xcd5) /* CF PF AF ZF SF OF DF */
+
+static bool via_block;
+/* --icount: a wrong c->icount on the block path is a mismatch (else it
+ * is only counted and reported apart). */
+static bool icount_strict;
+static uint64_t icount_bad;
 
 static const char *exc_name(enum dt_exc e)
 {
 	static const char *n[] = {"none", "#UD", "#DE/#XM", "#GP/#PF", "#BP", "other"};
 
 	return n[e];
+}
+
+/* Instructions of k's code before offset end (split by the decoder). */
+static uint64_t insns_before(const struct dt_case *k, uint64_t end)
+{
+	uint64_t n = 0;
+	unsigned pos = 0;
+
+	while (pos < end && pos < k->len) {
+		struct emu_insn in;
+
+		if (emu_decode_bytes(k->code + pos, k->len - pos, 64, &in) != EMU_DEC_OK)
+			break;
+		pos += in.len;
+		n++;
+	}
+	return n;
+}
+
+/* Block mode: the instructions the interpreter counted (c->icount) up to
+ * the end or the fault; translated code must count as the interpreter. */
+static size_t check_icount(const struct dt_case *k, const struct dt_result *emu, char *buf,
+			   size_t len)
+{
+	uint64_t stop = emu->exc == DT_OK ? k->len : emu->fault_rip - DT_CODE_ADDR;
+	uint64_t want = insns_before(k, stop);
+
+	if (!k->block || emu->icount == want)
+		return 0;
+	return (size_t)snprintf(buf, len, " icount: %" PRIu64 " instructions done, emu counted %" PRIu64,
+				want, emu->icount);
 }
 
 /* Describes how a and b differ into buf; returns true if they match. */
@@ -37,8 +99,42 @@ static bool compare(const struct dt_case *k, const struct dt_result *nat,
 			 exc_name(emu->exc));
 		return false;
 	}
-	if (nat->exc != DT_OK)
-		return true;
+	if (nat->exc != DT_OK) {
+		/* Block mode: the state at the faulting instruction, when the
+		 * native side has it (the signal came from the case's code). */
+		if (!k->block || !nat->fault_state || !emu->fault_state)
+			return true;
+		if (nat->fault_rip != emu->fault_rip)
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+					      " fault rip: native +%#" PRIx64 " emu +%#" PRIx64,
+					      (uint64_t)(nat->fault_rip - DT_CODE_ADDR),
+					      (uint64_t)(emu->fault_rip - DT_CODE_ADDR));
+		for (unsigned i = 0; i < 16; i++)
+			if (nat->out.gpr[i] != emu->out.gpr[i])
+				o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+						      " r%u at fault: native %016" PRIx64 " emu %016" PRIx64,
+						      i, nat->out.gpr[i], emu->out.gpr[i]);
+		uint64_t fu = k->flags_undef_fault, at = insns_before(k, nat->fault_rip - DT_CODE_ADDR);
+
+		if (k->has_undef_at && at < DT_SEQ_MAX)
+			fu = k->undef_at[at];
+		uint64_t ffm = CMP_FLAGS & ~(getenv("DT_STRICT") ? 0 : fu);
+
+		if ((nat->out.rflags ^ emu->out.rflags) & ffm)
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+					      " rflags at fault: native %04" PRIx64 " emu %04" PRIx64,
+					      nat->out.rflags & CMP_FLAGS, emu->out.rflags & CMP_FLAGS);
+		for (unsigned i = 0; i < DT_SCRATCH_SIZE; i++)
+			if (nat->mem[i] != emu->mem[i]) {
+				o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
+						      " mem[+%#x] at fault: native %02x emu %02x", i,
+						      nat->mem[i], emu->mem[i]);
+				break;
+			}
+		if (o)
+			snprintf(buf + o, o < len ? len - o : 0, " (exception %s)", exc_name(nat->exc));
+		return o == 0;
+	}
 	for (unsigned i = 0; i < 16; i++)
 		if (nat->out.gpr[i] != emu->out.gpr[i])
 			o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
@@ -96,6 +192,29 @@ static void print_code(FILE *f, const struct dt_case *k)
 		fprintf(f, "%s%02x", i ? " " : "", k->code[i]);
 }
 
+/* The code with " | " between instructions (split by the core's decoder)
+ * and each one's offset, for reports on sequences. */
+static void print_insns(FILE *f, const struct dt_case *k)
+{
+	unsigned pos = 0;
+
+	if (!k->block || k->ninsn <= 1) {
+		print_code(f, k);
+		return;
+	}
+	while (pos < k->len) {
+		struct emu_insn in;
+		unsigned n = k->len - pos;
+
+		if (emu_decode_bytes(k->code + pos, n, 64, &in) == EMU_DEC_OK && in.len <= n)
+			n = in.len;
+		fprintf(f, "%s+%u:", pos ? " | " : "", pos);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(f, " %02x", k->code[pos + i]);
+		pos += n;
+	}
+}
+
 static int save_case(const char *dir, const struct dt_case *k, const char *why)
 {
 	char path[512];
@@ -123,6 +242,15 @@ static int save_case(const char *dir, const struct dt_case *k, const char *why)
 		fprintf(f, " %" PRIx64, k->in.mm[i]);
 	fprintf(f, "\nmxcsr: %x\nmem_seed: %" PRIx64 "\nundef: %" PRIx64 "\n", k->in.mxcsr,
 		k->mem_seed, k->flags_undef);
+	if (k->block)
+		fprintf(f, "block: 1\nninsn: %u\nundef_fault: %" PRIx64 "\n", k->ninsn,
+			k->flags_undef_fault);
+	if (k->has_undef_at) {
+		fprintf(f, "undef_at:");
+		for (unsigned i = 0; i < k->ninsn && i < DT_SEQ_MAX; i++)
+			fprintf(f, " %x", k->undef_at[i]);
+		fprintf(f, "\n");
+	}
 	fclose(f);
 	return 0;
 }
@@ -145,7 +273,7 @@ static int load_case(const char *path, struct dt_case *k, char *family, size_t f
 			family[strcspn(family, "\n")] = 0;
 		} else if (!strncmp(line, "code:", 5)) {
 			p = line + 5;
-			while (k->len < 15) {
+			while (k->len < sizeof(k->code)) {
 				char *end;
 				unsigned long b = strtoul(p, &end, 16);
 
@@ -181,10 +309,133 @@ static int load_case(const char *path, struct dt_case *k, char *family, size_t f
 			k->mem_seed = strtoull(line + 9, NULL, 16);
 		} else if (!strncmp(line, "undef:", 6)) {
 			k->flags_undef = strtoull(line + 6, NULL, 16);
+		} else if (!strncmp(line, "undef_fault:", 12)) {
+			k->flags_undef_fault = strtoull(line + 12, NULL, 16);
+		} else if (!strncmp(line, "undef_at:", 9)) {
+			p = line + 9;
+			k->has_undef_at = true;
+			for (unsigned i = 0; i < DT_SEQ_MAX; i++) {
+				char *end;
+				unsigned long v = strtoul(p, &end, 16);
+
+				if (end == p)
+					break;
+				k->undef_at[i] = (uint16_t)v;
+				p = end;
+			}
+		} else if (!strncmp(line, "block:", 6)) {
+			k->block = strtoul(line + 6, NULL, 0) != 0;
+		} else if (!strncmp(line, "ninsn:", 6)) {
+			k->ninsn = (unsigned)strtoul(line + 6, NULL, 0);
 		}
 	}
 	fclose(f);
 	return k->len ? 0 : -1;
+}
+
+/* Whether k still fails as the mismatch being minimized did: on the
+ * path that failed (the current one) it differs from the host, and the
+ * step path matches the host (a translator bug), or the step path
+ * differs too (an interpreter bug: step_bad). */
+static bool still_fails(const struct dt_case *k, bool step_bad)
+{
+	static struct dt_result nat, emu;
+	char why[2048];
+	enum dt_path path = dt_emu_path;
+	bool bad;
+
+	if (dt_native_run(k, &nat, 1) < 0)
+		return false;
+	dt_emu_path = DT_PATH_STEP;
+	dt_emu_run(k, &emu);
+	dt_emu_path = path;
+	bad = !compare(k, &nat, &emu, why, sizeof(why));
+	if (bad != step_bad)
+		return false;
+	if (step_bad)
+		return true;
+	dt_emu_run(k, &emu);
+	return !compare(k, &nat, &emu, why, sizeof(why));
+}
+
+/* Drops instructions from a failing sequence while it still fails (the
+ * inputs stay; the undefined-flag masks too, so a drop that exposes an
+ * undefined flag makes the step path differ and is not kept). */
+static void minimize(struct dt_case *k, bool step_bad)
+{
+	bool changed = true;
+
+	while (changed && k->ninsn > 1) {
+		unsigned pos = 0;
+
+		changed = false;
+		while (pos < k->len && k->ninsn > 1) {
+			struct emu_insn in;
+			struct dt_case t = *k;
+
+			if (emu_decode_bytes(k->code + pos, k->len - pos, 64, &in) != EMU_DEC_OK)
+				return;
+			unsigned idx = (unsigned)insns_before(k, pos);
+
+			memmove(t.code + pos, t.code + pos + in.len, t.len - pos - in.len);
+			t.len -= in.len;
+			t.ninsn--;
+			if (idx + 1 < DT_SEQ_MAX)
+				memmove(t.undef_at + idx, t.undef_at + idx + 1,
+					(DT_SEQ_MAX - idx - 1) * sizeof(t.undef_at[0]));
+			if (still_fails(&t, step_bad)) {
+				*k = t;
+				changed = true;
+			} else {
+				pos += in.len;
+			}
+		}
+	}
+}
+
+/* A block-path mismatch: runs the case again through the interpreted
+ * block path and the step path and says which of them match natively;
+ * a sequence is then cut down to the instructions it needs to fail. */
+static void triage(const struct dt_case *k, const struct dt_result *nat, const char *dir)
+{
+	static struct dt_result emu;
+	char why[2048];
+	enum dt_path path = dt_emu_path;
+	bool no_jit = dt_emu_no_jit, step_bad;
+
+	if (dt_jit_totals.available && !no_jit) {
+		dt_emu_no_jit = true;
+		dt_emu_path = DT_PATH_BLOCK;
+		dt_emu_run(k, &emu);
+		printf("  interpreted blocks: %s\n",
+		       compare(k, nat, &emu, why, sizeof(why)) ? "match" : why);
+		dt_emu_no_jit = no_jit;
+	}
+	dt_emu_path = DT_PATH_STEP;
+	dt_emu_run(k, &emu);
+	step_bad = !compare(k, nat, &emu, why, sizeof(why));
+	printf("  emu_step():         %s\n", step_bad ? why : "match");
+	dt_emu_path = path;
+	if (k->ninsn > 1 && dt_emu_path != DT_PATH_STEP) {
+		struct dt_case m = *k;
+		static struct dt_result mnat, memu;
+
+		minimize(&m, step_bad);
+		if (m.ninsn < k->ninsn && dt_native_run(&m, &mnat, 1) == 0) {
+			dt_emu_run(&m, &memu);
+			compare(&m, &mnat, &memu, why, sizeof(why));
+			printf("  minimized (%u of %u instructions): ", m.ninsn, k->ninsn);
+			print_insns(stdout, &m);
+			printf(" :%s\n", why);
+			if (dir) {
+				char fam[80];
+
+				snprintf(fam, sizeof(fam), "%s-min", k->family);
+				m.family = fam;
+				save_case(dir, &m, why);
+			}
+		}
+	}
 }
 
 /* Runs n cases; counts and reports mismatches (saving them to dir). */
@@ -201,22 +452,61 @@ static unsigned run_batch(struct dt_case *cases, unsigned n, const char *dir, bo
 		exit(2);
 	}
 	for (unsigned i = 0; i < n; i++) {
+		bool same;
+		size_t ic;
+
 		dt_emu_run(&cases[i], &emu);
 		if (nat[i].exc != DT_OK)
 			(*exceptions)++;
-		if (compare(&cases[i], &nat[i], &emu, why, sizeof(why)))
+		same = compare(&cases[i], &nat[i], &emu, why, sizeof(why));
+		if (same && cases[i].block && nat[i].exc == emu.exc &&
+		    (ic = check_icount(&cases[i], &emu, why, sizeof(why)))) {
+			icount_bad++;
+			if (icount_strict) {
+				same = false;
+			} else if (!quiet && icount_bad <= 3) {
+				printf("NOTE icount %-7s ", cases[i].family);
+				print_insns(stdout, &cases[i]);
+				printf(" :%s (exception %s; not counted without --icount)\n", why,
+				       exc_name(emu.exc));
+			}
+		}
+		if (same)
 			continue;
 		bad++;
 		if (!quiet) {
 			printf("MISMATCH %-7s ", cases[i].family);
-			print_code(stdout, &cases[i]);
+			print_insns(stdout, &cases[i]);
 			printf(" :%s\n", why);
+			if (cases[i].block)
+				triage(&cases[i], &nat[i], dir);
 		}
 		if (dir)
 			save_case(dir, &cases[i], why);
 	}
 	free(nat);
 	return bad;
+}
+
+/* What the block path did: translated or interpreted blocks. */
+static void report_jit(void)
+{
+	const struct dt_jit_totals *t = &dt_jit_totals;
+
+	if (icount_bad)
+		printf("  block path: c->icount wrong in %" PRIu64 " cases%s\n", icount_bad,
+		       icount_strict ? " (counted as mismatches)" : " (--icount counts them as mismatches)");
+	if (!t->runs || dt_emu_path == DT_PATH_STEP)
+		return;
+	if (!t->available)
+		printf("  block path: %" PRIu64 " runs, %s\n", t->runs,
+		       dt_emu_no_jit ? "translator off (--no-jit): interpreted blocks"
+				     : "no translator (emu_jit_new() is NULL): interpreted blocks");
+	else
+		printf("  block path: %" PRIu64 " runs, translator: %" PRIu64
+		       " blocks, %" PRIu64 " instructions as host code, %" PRIu64
+		       " calls to the interpreter\n",
+		       t->runs, t->blocks, t->native, t->called);
 }
 
 static int replay(const char *dir)
@@ -243,6 +533,8 @@ static int replay(const char *dir)
 			continue;
 		}
 		k.family = family;
+		if (via_block)
+			k.block = true;
 		total++;
 		if (run_batch(&k, 1, NULL, false, &exc)) {
 			printf("  (from %s)\n", path);
@@ -250,7 +542,8 @@ static int replay(const char *dir)
 		}
 	}
 	closedir(d);
-	printf("difftest replay: %u cases, %u mismatches\n", total, bad);
+	printf("difftest replay%s: %u cases, %u mismatches\n",
+	       via_block ? " (every case through the block path)" : "", total, bad);
 	return bad ? 1 : 0;
 }
 
@@ -258,7 +551,8 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = 1, count = 100000;
 	const char *save = NULL;
-	bool quiet = false, sse_only = false, x87_only = false;
+	bool quiet = false, sse_only = false, x87_only = false, block = false, print = false;
+	const char *replay_dir = NULL;
 
 	if (dt_native_reserve() < 0)
 		return 2;
@@ -276,13 +570,34 @@ int main(int argc, char **argv)
 			sse_only = true;
 		else if (!strcmp(argv[i], "--x87"))
 			x87_only = true;
+		else if (!strcmp(argv[i], "--block"))
+			block = true;
+		else if (!strcmp(argv[i], "--print"))
+			print = true;
+		else if (!strcmp(argv[i], "--via-block"))
+			via_block = true;
+		else if (!strcmp(argv[i], "--icount"))
+			icount_strict = true;
+		else if (!strcmp(argv[i], "--no-jit"))
+			dt_emu_no_jit = true;
+		else if (!strcmp(argv[i], "--step"))
+			dt_emu_path = DT_PATH_STEP;
 		else if (!strcmp(argv[i], "--replay") && i + 1 < argc)
-			return replay(argv[++i]);
+			replay_dir = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--seed N] [--count N] [--save DIR] [--quiet] [--sse|--x87] | "
-					"--replay DIR\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [--seed N] [--count N] [--save DIR] [--quiet]\n"
+				"          [--sse|--x87|--block] [--via-block] [--no-jit] [--step] [--icount] [--print]\n"
+				"       %s --replay DIR [--via-block] [--no-jit] [--step] [--icount]\n",
+				argv[0], argv[0]);
 			return 2;
 		}
+	}
+	if (replay_dir) {
+		int rc = replay(replay_dir);
+
+		report_jit();
+		return rc;
 	}
 
 	struct dt_rng rng = {seed * 0x9e3779b97f4a7c15ULL + 1};
@@ -296,19 +611,32 @@ int main(int argc, char **argv)
 		unsigned n = count - done < BATCH ? (unsigned)(count - done) : BATCH;
 
 		for (unsigned i = 0; i < n; i++) {
-			if (sse_only)
+			if (block)
+				dt_gen_seq(&rng, &cases[i]);
+			else if (sse_only)
 				dt_gen_sse_case(&rng, &cases[i]);
 			else if (x87_only)
 				dt_gen_x87_case(&rng, &cases[i]);
 			else
 				dt_gen(&rng, &cases[i]);
+			if (via_block)
+				cases[i].block = true;
+			if (print) {
+				print_insns(stdout, &cases[i]);
+				printf("\n");
+			}
+		}
+		if (print) {
+			done += n;
+			continue;
 		}
 		bad += run_batch(cases, n, save, quiet, &exceptions);
 		done += n;
 	}
-	printf("difftest: seed %" PRIu64 ": %" PRIu64 " cases, %" PRIu64
+	printf("difftest%s: seed %" PRIu64 ": %" PRIu64 " cases, %" PRIu64
 	       " mismatches, %u raised exceptions natively\n",
-	       seed, done, bad, exceptions);
+	       block ? " --block" : via_block ? " --via-block" : "", seed, done, bad, exceptions);
+	report_jit();
 	free(cases);
 	return bad ? 1 : 0;
 }

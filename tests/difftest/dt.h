@@ -1,5 +1,6 @@
 /* Differential tester for the software CPU: the shared definitions. A
- * case is one instruction plus the register, flag, XMM and scratch-memory
+ * case is one instruction (or a short straight-line sequence: x87 cases,
+ * block-mode sequences) plus the register, flag, XMM and scratch-memory
  * state it starts from; it runs natively on the host (dt_native.c) and in
  * the interpreter (dt_emu.c), and the results are compared. */
 #ifndef VSLICE_DIFFTEST_DT_H
@@ -9,11 +10,14 @@
 #include <stdint.h>
 
 /* Fixed addresses, identical in the native child and the interpreter:
- * the code page, then the scratch memory (data and a small stack), and
- * the native harness's state block. */
+ * the code page, then the scratch memory (data and a small stack), then
+ * a read-only page (constant contents, dt_fill_ro: block-mode sequences
+ * write it to fault after a read), and the native harness's state block. */
 #define DT_CODE_ADDR 0x10000000ULL
 #define DT_SCRATCH_ADDR 0x10001000ULL
 #define DT_SCRATCH_SIZE 0x2000u
+#define DT_RO_ADDR (DT_SCRATCH_ADDR + DT_SCRATCH_SIZE)
+#define DT_RO_SIZE 0x1000u
 #define DT_STATE_ADDR 0x20000000ULL
 
 /* Register state; the layout is used by dt_harness.S (offsets below). */
@@ -33,24 +37,48 @@ struct dt_regs {
 /* DT_EXC_DE also stands for #XM and #MF: all three are SIGFPE natively. */
 enum dt_exc { DT_OK = 0, DT_EXC_UD, DT_EXC_DE, DT_EXC_GP, DT_EXC_BP, DT_EXC_OTHER };
 
+/* Code bytes of a case at most (block-mode sequences are the longest),
+ * and instructions of a sequence whose undefined flags are kept. */
+#define DT_CODE_MAX 128
+#define DT_SEQ_MAX 32
+
 struct dt_case {
-	uint8_t code[16];
+	uint8_t code[DT_CODE_MAX];
 	unsigned len;
+	unsigned ninsn;       /* instructions in code (0: not counted, one) */
 	struct dt_regs in;
 	uint64_t mem_seed;    /* scratch memory is filled from this */
 	uint64_t flags_undef; /* RFLAGS bits not compared */
+	/* RFLAGS bits not compared in the state at a fault (a sequence
+	 * faulting after an instruction that left them undefined). */
+	uint64_t flags_undef_fault;
+	/* Sequences (has_undef_at): the RFLAGS bits undefined before each
+	 * instruction, for a fault there (else flags_undef_fault). */
+	bool has_undef_at;
+	uint16_t undef_at[DT_SEQ_MAX];
 	bool rdx_undef;       /* BSF/BSR-style "destination undefined" not modelled */
+	/* Run in the interpreter through emu_run() with the decoded-block
+	 * cache and the block translator (dt_emu.c), not emu_step(); the
+	 * state at a fault is compared too. */
+	bool block;
 	const char *family;   /* what generated it (for reports) */
 };
 
 struct dt_result {
 	enum dt_exc exc;
 	struct dt_regs out;
+	/* On an exception: whether out.gpr/out.rflags and fault_rip hold the
+	 * state at the faulting instruction (else out is all zero). */
+	bool fault_state;
+	uint64_t fault_rip;
+	/* Interpreter only: instructions it counted (c->icount), or ~0. */
+	uint64_t icount;
 	uint8_t mem[DT_SCRATCH_SIZE];
 };
 
-/* Fills scratch memory from a seed (xorshift). */
+/* Fills scratch memory from a seed (xorshift); the read-only page. */
 void dt_fill_mem(uint8_t *mem, uint64_t seed);
+void dt_fill_ro(uint8_t *ro);
 /* Random generator state. */
 struct dt_rng {
 	uint64_t s;
@@ -62,6 +90,10 @@ uint64_t dt_rand(struct dt_rng *r);
 void dt_gen(struct dt_rng *r, struct dt_case *k);
 void dt_gen_sse_case(struct dt_rng *r, struct dt_case *k);
 void dt_gen_x87_case(struct dt_rng *r, struct dt_case *k);
+/* dt_gen.c: a straight-line sequence of 2..12 integer instructions for
+ * block mode (difftest --block), with flag readers after flag writers and
+ * Jcc with displacement 0. */
+void dt_gen_seq(struct dt_rng *r, struct dt_case *k);
 /* dt_gen_sse.c: the SSE2/MMX instruction of a case whose registers are set. */
 void dt_gen_sse(struct dt_rng *r, struct dt_case *k);
 /* dt_x87.c (emux87): an x87 sequence, likewise. */
@@ -72,7 +104,23 @@ void dt_gen_x87(struct dt_rng *r, struct dt_case *k);
 int dt_native_reserve(void);
 int dt_native_run(const struct dt_case *cases, struct dt_result *results, unsigned n);
 
-/* dt_emu.c: runs one case in the interpreter. */
+/* dt_emu.c: runs one case in the interpreter: through emu_step() one
+ * instruction at a time, or with k->block through emu_run() with the
+ * decoded-block cache and (unless dt_emu_no_jit) the block translator. */
 void dt_emu_run(const struct dt_case *k, struct dt_result *res);
+/* How dt_emu_run runs: DT_PATH_CASE as the case says (k->block), or
+ * forced to the step path or the block path (for triage). */
+enum dt_path { DT_PATH_CASE, DT_PATH_STEP, DT_PATH_BLOCK };
+extern enum dt_path dt_emu_path;
+/* Block path without the translator (the interpreter's block loop). */
+extern bool dt_emu_no_jit;
+/* Totals over every block-path run so far: whether a translator was
+ * there (emu_jit_new() != NULL), blocks translated, instructions
+ * translated to host code and calls to the interpreter from it. */
+struct dt_jit_totals {
+	bool available;
+	uint64_t runs, blocks, native, called;
+};
+extern struct dt_jit_totals dt_jit_totals;
 
 #endif

@@ -1,22 +1,43 @@
 /* Interpreter side of the differential tester: a flat 64-bit user-mode
  * environment for the software CPU's core (emu_decode.c, emu_exec*.c,
- * emu_flags.c) with the same code page and scratch memory as the native
- * side. It provides the emu_cpu.h memory and system functions the core
- * calls: memory outside the two regions faults, exceptions are recorded
- * instead of delivered, and system operations raise #UD (the generator
- * never emits them). */
+ * emu_flags.c, emu_icache.c, emu_jit.c) with the same code page and
+ * scratch memory as the native side. It provides the emu_cpu.h memory and
+ * system functions the core calls: memory outside the two regions faults,
+ * exceptions are recorded instead of delivered, and system operations
+ * raise #UD (the generator never emits them).
+ *
+ * Two ways to run a case. The step path (the default) calls emu_step()
+ * until rip reaches the end of the code: one instruction at a time, always
+ * decoded afresh and interpreted. The block path (k->block: difftest
+ * --block, --via-block) calls emu_run() once with a decoded-block cache
+ * (emu_icache.h) and the block translator (emu_jit.h, translating at first
+ * use), as a vCPU runs: the case's code is followed by INT3 bytes, so the
+ * block is the case's instructions then an INT3 (which ends a block), and
+ * the budget covers all of it, so the translated code runs. The first
+ * event delivered stops the run (emu_deliver() below sets
+ * shutdown_request): a fault in the case (compared with the native
+ * signal's state), or the #BP of the INT3 right after the case, which is
+ * the normal end; natively the case ends with a jump to the harness
+ * instead, so that INT3 is not compared as an instruction. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/accel/emu/emu_cpu.h"
+#include "../../src/accel/emu/emu_icache.h"
 #include "dt.h"
+
+enum dt_path dt_emu_path = DT_PATH_CASE;
+bool dt_emu_no_jit;
+struct dt_jit_totals dt_jit_totals;
 
 struct dt_env {
 	struct emu_cpu cpu; /* first: the functions below get &cpu */
 	uint8_t code[4096];
 	uint8_t mem[DT_SCRATCH_SIZE];
+	uint8_t ro[DT_RO_SIZE]; /* right after mem: reads may span both */
 	int exc; /* vector delivered, or -1 */
+	bool stop_on_event; /* block path: the first delivery ends the run */
 };
 
 static struct dt_env *env_of(struct emu_cpu *c)
@@ -33,11 +54,23 @@ static uint8_t *host_addr(struct emu_cpu *c, uint64_t off, unsigned len, bool wr
 {
 	struct dt_env *e = env_of(c);
 
-	if (off >= DT_SCRATCH_ADDR && off - DT_SCRATCH_ADDR + len <= DT_SCRATCH_SIZE &&
-	    off + len > off)
-		return e->mem + (off - DT_SCRATCH_ADDR);
-	if (!write && off >= DT_CODE_ADDR && off - DT_CODE_ADDR + len <= sizeof(e->code))
+	_Static_assert(offsetof(struct dt_env, ro) == offsetof(struct dt_env, mem) + DT_SCRATCH_SIZE,
+		       "the read-only page follows the scratch memory");
+	if (off >= DT_SCRATCH_ADDR && off - DT_SCRATCH_ADDR + len <= DT_SCRATCH_SIZE + DT_RO_SIZE &&
+	    off + len > off) {
+		if (!write || off - DT_SCRATCH_ADDR + len <= DT_SCRATCH_SIZE)
+			return e->mem + (off - DT_SCRATCH_ADDR);
+		c->cr2 = off < DT_RO_ADDR ? DT_RO_ADDR : off;
+		emu_raise(c, EXC_PF, 7); /* present, write, user */
+	}
+	if (off >= DT_CODE_ADDR && off - DT_CODE_ADDR + len <= sizeof(e->code)) {
+		/* Writable, as natively (self-modifying sequences): a store
+		 * into the running block's page ends the block, as the
+		 * store paths of emu_mmu.c do. */
+		if (write)
+			emu_code_write_check(c, off);
 		return e->code + (off - DT_CODE_ADDR);
+	}
 	if (!canonical(off) || !canonical(off + len - 1))
 		emu_raise(c, EXC_GP, 0);
 	c->cr2 = off;
@@ -93,16 +126,17 @@ unsigned emu_fetch_bytes(struct emu_cpu *c, uint64_t off, uint8_t *dst, unsigned
 	return n;
 }
 
-/* The code cache (emu_icache.c) is not used here (c->icache stays NULL);
- * this only satisfies the link: "not RAM", so a caller would fall back to
- * emu_fetch_bytes. */
+/* For the decoded-block cache (block path): the code page is "RAM" at
+ * guest-physical address == linear address, up to its end. */
 const uint8_t *emu_fetch_ptr(struct emu_cpu *c, uint64_t off, uint64_t *gpa, unsigned *avail)
 {
 	struct dt_env *e = env_of(c);
 
 	if (off < DT_CODE_ADDR || off >= DT_CODE_ADDR + sizeof(e->code))
 		emu_raise(c, EXC_PF, 0x15);
-	return NULL;
+	*gpa = off;
+	*avail = (unsigned)(DT_CODE_ADDR + sizeof(e->code) - off);
+	return e->code + (off - DT_CODE_ADDR);
 }
 
 uint64_t emu_read_linear(struct emu_cpu *c, uint64_t lin, unsigned size, int cpl)
@@ -118,6 +152,13 @@ void emu_write_linear(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v
 void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
 	return host_addr(c, off, size, true);
+}
+
+/* A run within one page for REP MOVS: the scratch and code pages are
+ * wholly in or out, so the run's bounds check is its first element's. */
+const void *emu_read_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
+{
+	return host_addr(c, off, size, false);
 }
 
 void emu_tlb_flush(struct emu_cpu *c, bool include_global)
@@ -144,7 +185,12 @@ _Noreturn void emu_raise_noerr(struct emu_cpu *c, int vector)
 void emu_deliver(struct emu_cpu *c, int vector, bool has_err, uint32_t err, bool is_soft,
 		 uint64_t next_rip)
 {
-	env_of(c)->exc = vector;
+	struct dt_env *e = env_of(c);
+
+	if (e->exc < 0)
+		e->exc = vector;
+	if (e->stop_on_event)
+		c->shutdown_request = true; /* emu_run() returns after this step */
 }
 
 /* System operations: never generated; #UD if reached. */
@@ -194,10 +240,66 @@ static enum dt_exc exc_class(int vec)
 	}
 }
 
+/* The step path: one emu_step() at a time until rip reaches the end of
+ * the code (multi-instruction cases: x87 and block-mode sequences) or an
+ * exception is delivered. */
+static void run_steps(struct dt_env *e, const struct dt_case *k)
+{
+	struct emu_cpu *c = &e->cpu;
+
+	for (unsigned n = 0; n < 64; n++) {
+		emu_step(c);
+		if (e->exc >= 0 || c->rip == DT_CODE_ADDR + k->len)
+			break;
+	}
+}
+
+/* The block path: one emu_run() through the decoded-block cache and the
+ * translator, stopped by the first event (see the top of the file). The
+ * INT3 after the case delivers #BP with rip after it: that is the normal
+ * end, and rip is put back on the INT3 (where the native run ends). */
+static void run_blocks(struct dt_env *e, const struct dt_case *k)
+{
+	struct emu_cpu *c = &e->cpu;
+	struct emu_icache *ic = emu_icache_new();
+
+	if (!ic) {
+		e->exc = EXC_MC; /* "other" */
+		return;
+	}
+	if (!dt_emu_no_jit) {
+		ic->jit = emu_jit_new(1u << 20);
+		ic->jit_after = 0;
+		if (ic->jit)
+			dt_jit_totals.available = true;
+	}
+	c->icache = ic;
+	e->stop_on_event = true;
+	/* Well over the case's instructions plus the INT3: a block of the
+	 * case always fits the budget, so it is translated and run whole. */
+	emu_run(c, 1000, NULL);
+	if (e->exc == EXC_BP && c->rip == DT_CODE_ADDR + k->len + 1) {
+		e->exc = -1;
+		c->rip = DT_CODE_ADDR + k->len;
+		c->icount--; /* the INT3 is not the case's */
+	}
+	dt_jit_totals.runs++;
+	if (ic->jit) {
+		const struct emu_jit_stats *st = emu_jit_stats(ic->jit);
+
+		dt_jit_totals.blocks += st->blocks;
+		dt_jit_totals.native += st->native;
+		dt_jit_totals.called += st->called;
+	}
+	c->icache = NULL;
+	emu_icache_free(ic); /* and the translator */
+}
+
 void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 {
 	struct dt_env *e = calloc(1, sizeof(*e));
 	struct emu_cpu *c;
+	bool block = dt_emu_path == DT_PATH_BLOCK || (dt_emu_path == DT_PATH_CASE && k->block);
 
 	if (!e) {
 		res->exc = DT_EXC_OTHER;
@@ -206,6 +308,7 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 	memset(e->code, 0xcc, sizeof(e->code));
 	memcpy(e->code, k->code, k->len);
 	dt_fill_mem(e->mem, k->mem_seed);
+	dt_fill_ro(e->ro);
 	e->exc = -1;
 	c = &e->cpu;
 	c->mode = MODE_LONG64;
@@ -228,16 +331,18 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 		c->fpu.st[i][8] = c->fpu.st[i][9] = 0xff;
 	}
 	c->rip = DT_CODE_ADDR;
-	/* Multi-instruction cases (x87 sequences): step until rip reaches
-	 * the end of the code or an exception is delivered. */
-	for (unsigned n = 0; n < 64; n++) {
-		emu_step(c);
-		if (e->exc >= 0 || c->rip == DT_CODE_ADDR + k->len)
-			break;
-	}
+	if (block)
+		run_blocks(e, k);
+	else
+		run_steps(e, k);
 	res->exc = exc_class(e->exc);
 	if (res->exc == DT_OK && c->rip != DT_CODE_ADDR + k->len)
 		res->exc = DT_EXC_OTHER; /* a jump somewhere: not generated */
+	/* At an exception, the state is that of the start of the faulting
+	 * instruction (emu_run() restores rip and rsp). */
+	res->fault_state = res->exc != DT_OK;
+	res->fault_rip = c->rip;
+	res->icount = c->icount;
 	memcpy(res->out.gpr, c->gpr, sizeof(c->gpr));
 	res->out.rflags = c->rflags;
 	memcpy(res->out.xmm, c->fpu.xmm, sizeof(c->fpu.xmm));

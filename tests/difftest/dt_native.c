@@ -1,16 +1,20 @@
 /* Native side of the differential tester: runs cases on the host CPU in a
  * forked child (so a stray instruction can only kill the child), with the
  * code page, scratch memory and harness state at fixed addresses. Signals
- * (SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP) become exception classes. If
- * the child dies anyway, the case is marked DT_EXC_OTHER and a new child
- * continues with the next case. */
+ * (SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP) become exception classes, with
+ * the general registers, RFLAGS and rip of the signal context when the
+ * signal came from the case's code (the state at the faulting
+ * instruction). If the child dies anyway, the case is marked DT_EXC_OTHER
+ * and a new child continues with the next case. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "dt.h"
@@ -31,9 +35,28 @@ _Static_assert(sizeof(struct dt_regs) <= 512, "dt_regs must fit below 512");
 /* Signal recovery needs a process-wide jump buffer: this file runs only
  * inside the sandbox child. */
 static sigjmp_buf recover;
+/* The state at the signal, if it came from the code page. */
+static struct {
+	bool valid;
+	uint64_t gpr[16], rflags, rip;
+} fault;
 
-static void on_signal(int sig, siginfo_t *si, void *uc)
+static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
+	const ucontext_t *uc = ucv;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	static const int map[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+				    REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+				    REG_R12, REG_R13, REG_R14, REG_R15};
+	uint64_t rip = (uint64_t)g[REG_RIP];
+
+	fault.valid = rip >= DT_CODE_ADDR && rip < DT_CODE_ADDR + 4096;
+	if (fault.valid) {
+		for (unsigned i = 0; i < 16; i++)
+			fault.gpr[i] = (uint64_t)g[map[i]];
+		fault.rflags = (uint64_t)g[REG_EFL];
+		fault.rip = rip;
+	}
 	siglongjmp(recover, sig);
 }
 
@@ -46,9 +69,10 @@ int dt_native_reserve(void)
 	static const struct {
 		uint64_t addr;
 		size_t len;
-	} r[] = {{DT_CODE_ADDR, 4096 + DT_SCRATCH_SIZE}, {DT_STATE_ADDR, 4096}};
+	} r[] = {{DT_CODE_ADDR, 4096 + DT_SCRATCH_SIZE + DT_RO_SIZE}, {DT_STATE_ADDR, 4096}};
 
 	_Static_assert(DT_SCRATCH_ADDR == DT_CODE_ADDR + 4096, "code page, then scratch");
+	_Static_assert(DT_RO_ADDR == DT_SCRATCH_ADDR + DT_SCRATCH_SIZE, "then the read-only page");
 	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		void *p = mmap((void *)r[i].addr, r[i].len, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
@@ -92,6 +116,10 @@ static void child(const struct dt_case *cases, struct dt_result *res, unsigned f
 	uint8_t *code = map_fixed(DT_CODE_ADDR, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
 	uint8_t *mem = map_fixed(DT_SCRATCH_ADDR, DT_SCRATCH_SIZE, PROT_READ | PROT_WRITE);
 	struct dt_state *st = map_fixed(DT_STATE_ADDR, 4096, PROT_READ | PROT_WRITE);
+	uint8_t *ro = map_fixed(DT_RO_ADDR, DT_RO_SIZE, PROT_READ | PROT_WRITE);
+
+	dt_fill_ro(ro);
+	mprotect(ro, DT_RO_SIZE, PROT_READ);
 	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
 	struct sigaction sa;
 	static const int sigs[] = {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP};
@@ -122,9 +150,20 @@ static void child(const struct dt_case *cases, struct dt_result *res, unsigned f
 			dt_enter();
 			r->exc = DT_OK;
 			r->out = st->regs;
+			r->fault_state = false;
+			r->fault_rip = 0;
+			r->icount = ~0ULL;
 		} else {
 			r->exc = exc_of_signal(sig);
 			memset(&r->out, 0, sizeof(r->out));
+			r->icount = ~0ULL;
+			r->fault_state = fault.valid;
+			if (fault.valid) {
+				memcpy(r->out.gpr, fault.gpr, sizeof(fault.gpr));
+				r->out.rflags = fault.rflags;
+				r->fault_rip = fault.rip;
+			}
+			fault.valid = false;
 		}
 		memcpy(r->mem, mem, DT_SCRATCH_SIZE);
 		*progress = i + 1;

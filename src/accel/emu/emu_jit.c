@@ -123,16 +123,49 @@ struct plan {
 
 #define ARITH ((uint16_t)FL_ARITH)
 
-static void rm_operand(const struct emu_insn *in, uint8_t *kind, uint8_t *reg)
+/* Plan builders: the kind and size, then each operand. */
+static void set_kind(struct plan *p, enum kind k, unsigned aop, unsigned size)
 {
-	*kind = in->is_mem ? O_MEM : O_REG;
-	*reg = in->rm;
+	p->kind = k;
+	p->aop = (uint8_t)aop;
+	p->size = (uint8_t)size;
+}
+
+static void dst_reg(struct plan *p, unsigned r)
+{
+	p->dst = O_REG;
+	p->dreg = (uint8_t)r;
+}
+
+static void dst_rm(struct plan *p, const struct emu_insn *in)
+{
+	p->dst = in->is_mem ? O_MEM : O_REG;
+	p->dreg = in->rm;
+}
+
+static void src_reg(struct plan *p, unsigned r)
+{
+	p->src = O_REG;
+	p->sreg = (uint8_t)r;
+}
+
+static void src_rm(struct plan *p, const struct emu_insn *in)
+{
+	p->src = in->is_mem ? O_MEM : O_REG;
+	p->sreg = in->rm;
+}
+
+static void src_imm(struct plan *p, uint64_t imm)
+{
+	p->src = O_IMM;
+	p->imm = imm;
 }
 
 /* Fills p for in; leaves K_CALL for everything not translated. */
 static void classify(const struct emu_insn *in, struct plan *p)
 {
 	unsigned op = in->op, r = (in->modrm >> 3) & 7, sz = in->opsize;
+	unsigned wsz = (op & 1) ? sz : 1; /* opcode bit 0: byte or full size */
 
 	memset(p, 0, sizeof(*p));
 	p->kind = K_CALL;
@@ -140,25 +173,19 @@ static void classify(const struct emu_insn *in, struct plan *p)
 		return;
 	if (in->map == MAP_1B) {
 		if (op < 0x40 && (op & 7) < 6) {
-			p->kind = K_ALU;
-			p->aop = op >> 3;
-			p->size = (op & 1) ? sz : 1;
+			set_kind(p, K_ALU, op >> 3, wsz);
 			switch (op & 7) {
 			case 0: case 1:
-				rm_operand(in, &p->dst, &p->dreg);
-				p->src = O_REG;
-				p->sreg = in->reg;
+				dst_rm(p, in);
+				src_reg(p, in->reg);
 				break;
 			case 2: case 3:
-				p->dst = O_REG;
-				p->dreg = in->reg;
-				rm_operand(in, &p->src, &p->sreg);
+				dst_reg(p, in->reg);
+				src_rm(p, in);
 				break;
 			default:
-				p->dst = O_REG;
-				p->dreg = R_AX;
-				p->src = O_IMM;
-				p->imm = in->imm;
+				dst_reg(p, R_AX);
+				src_imm(p, in->imm);
 				break;
 			}
 			p->nostore = p->aop == 7;
@@ -168,126 +195,88 @@ static void classify(const struct emu_insn *in, struct plan *p)
 		case 0x40 ... 0x4f: /* INC/DEC r (not 64-bit code: REX there) */
 			if (in->code_bits == 64)
 				return;
-			p->kind = K_UNARY;
-			p->aop = (op >> 3) & 1;
-			p->size = sz;
-			p->dst = O_REG;
-			p->dreg = op & 7;
+			set_kind(p, K_UNARY, (op >> 3) & 1, sz);
+			dst_reg(p, op & 7);
 			return;
 		case 0x80: case 0x81: case 0x83:
-			p->kind = K_ALU;
-			p->aop = r;
-			p->size = op == 0x80 ? 1 : sz;
-			rm_operand(in, &p->dst, &p->dreg);
-			p->src = O_IMM;
-			p->imm = in->imm;
+			set_kind(p, K_ALU, r, op == 0x80 ? 1 : sz);
+			dst_rm(p, in);
+			src_imm(p, in->imm);
 			p->nostore = r == 7;
 			return;
-		case 0x84: case 0x85:
-			p->kind = K_ALU;
-			p->aop = 4;
-			p->size = (op & 1) ? sz : 1;
-			rm_operand(in, &p->dst, &p->dreg);
-			p->src = O_REG;
-			p->sreg = in->reg;
+		case 0x84: case 0x85: /* TEST r/m, r: AND without the store */
+			set_kind(p, K_ALU, 4, wsz);
+			dst_rm(p, in);
+			src_reg(p, in->reg);
 			p->nostore = true;
 			return;
 		case 0xa8: case 0xa9:
-			p->kind = K_ALU;
-			p->aop = 4;
-			p->size = (op & 1) ? sz : 1;
-			p->dst = O_REG;
-			p->dreg = R_AX;
-			p->src = O_IMM;
-			p->imm = in->imm;
+			set_kind(p, K_ALU, 4, wsz);
+			dst_reg(p, R_AX);
+			src_imm(p, in->imm);
 			p->nostore = true;
 			return;
 		case 0xf6: case 0xf7:
 			if (r < 2) {
-				p->kind = K_ALU;
-				p->aop = 4;
-				p->size = (op & 1) ? sz : 1;
-				rm_operand(in, &p->dst, &p->dreg);
-				p->src = O_IMM;
-				p->imm = in->imm;
+				set_kind(p, K_ALU, 4, wsz);
+				dst_rm(p, in);
+				src_imm(p, in->imm);
 				p->nostore = true;
 			} else if (r < 4 && !in->is_mem) {
-				p->kind = K_UNARY;
-				p->aop = r;
-				p->size = (op & 1) ? sz : 1;
-				p->dst = O_REG;
-				p->dreg = in->rm;
+				set_kind(p, K_UNARY, r, wsz);
+				dst_reg(p, in->rm);
 			}
 			return;
 		case 0xfe: case 0xff:
 			if (r < 2 && !in->is_mem) {
-				p->kind = K_UNARY;
-				p->aop = r;
-				p->size = (op & 1) ? sz : 1;
-				p->dst = O_REG;
-				p->dreg = in->rm;
+				set_kind(p, K_UNARY, r, wsz);
+				dst_reg(p, in->rm);
 			}
 			return;
 		case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3:
 			if (in->is_mem || r == 2 || r == 3)
 				return; /* RCL/RCR read CF: interpreted */
-			p->kind = K_SHIFT;
-			p->aop = r == 6 ? 4 : r; /* SAL is SHL */
-			p->size = (op & 1) ? sz : 1;
-			p->dst = O_REG;
-			p->dreg = in->rm;
+			set_kind(p, K_SHIFT, r == 6 ? 4 : r, wsz); /* SAL is SHL */
+			dst_reg(p, in->rm);
 			p->by_cl = op >= 0xd2;
 			p->imm = op >= 0xd0 ? 1 : (in->imm & 0xff);
 			return;
 		case 0x88: case 0x89:
-			p->kind = K_MOV;
-			p->size = (op & 1) ? sz : 1;
-			rm_operand(in, &p->dst, &p->dreg);
-			p->src = O_REG;
-			p->sreg = in->reg;
+			set_kind(p, K_MOV, 0, wsz);
+			dst_rm(p, in);
+			src_reg(p, in->reg);
 			return;
 		case 0x8a: case 0x8b:
-			p->kind = K_MOV;
-			p->size = (op & 1) ? sz : 1;
-			p->dst = O_REG;
-			p->dreg = in->reg;
-			rm_operand(in, &p->src, &p->sreg);
+			set_kind(p, K_MOV, 0, wsz);
+			dst_reg(p, in->reg);
+			src_rm(p, in);
 			return;
 		case 0xb0 ... 0xbf:
-			p->kind = K_MOV;
-			p->size = op >= 0xb8 ? sz : 1;
-			p->dst = O_REG;
-			p->dreg = (op & 7) | ((in->rex & 1) << 3);
-			p->src = O_IMM;
-			p->imm = in->imm;
+			set_kind(p, K_MOV, 0, op >= 0xb8 ? sz : 1);
+			dst_reg(p, (op & 7) | ((in->rex & 1) << 3));
+			src_imm(p, in->imm);
 			return;
 		case 0xc6: case 0xc7:
 			if (r != 0)
 				return;
-			p->kind = K_MOV;
-			p->size = (op & 1) ? sz : 1;
-			rm_operand(in, &p->dst, &p->dreg);
-			p->src = O_IMM;
-			p->imm = in->imm;
+			set_kind(p, K_MOV, 0, wsz);
+			dst_rm(p, in);
+			src_imm(p, in->imm);
 			return;
 		case 0x8d:
 			if (!in->is_mem)
 				return;
-			p->kind = K_LEA;
-			p->size = sz;
-			p->dst = O_REG;
-			p->dreg = in->reg;
+			set_kind(p, K_LEA, 0, sz);
+			dst_reg(p, in->reg);
 			return;
 		case 0x63: /* MOVSXD r64, r/m32 */
 			if (in->code_bits != 64 || !(in->rex & 8))
 				return;
-			p->kind = K_MOVX;
-			p->size = 8;
+			set_kind(p, K_MOVX, 0, 8);
 			p->ssize = 4;
 			p->sx = true;
-			p->dst = O_REG;
-			p->dreg = in->reg;
-			rm_operand(in, &p->src, &p->sreg);
+			dst_reg(p, in->reg);
+			src_rm(p, in);
 			return;
 		case 0x90: /* NOP, not XCHG r8 or PAUSE */
 			if (!(in->rex & 1) && in->rep != 0xf3)
@@ -315,26 +304,20 @@ static void classify(const struct emu_insn *in, struct plan *p)
 	case 0x90 ... 0x9f:
 		if (in->is_mem)
 			return;
-		p->kind = K_SETCC;
-		p->size = 1;
-		p->dst = O_REG;
-		p->dreg = in->rm;
+		set_kind(p, K_SETCC, 0, 1);
+		dst_reg(p, in->rm);
 		return;
 	case 0x40 ... 0x4f:
-		p->kind = K_CMOV;
-		p->size = sz;
-		p->dst = O_REG;
-		p->dreg = in->reg;
-		rm_operand(in, &p->src, &p->sreg);
+		set_kind(p, K_CMOV, 0, sz);
+		dst_reg(p, in->reg);
+		src_rm(p, in);
 		return;
 	case 0xb6: case 0xb7: case 0xbe: case 0xbf:
-		p->kind = K_MOVX;
-		p->size = sz;
+		set_kind(p, K_MOVX, 0, sz);
 		p->ssize = (op & 1) ? 2 : 1;
 		p->sx = op >= 0xbe;
-		p->dst = O_REG;
-		p->dreg = in->reg;
-		rm_operand(in, &p->src, &p->sreg);
+		dst_reg(p, in->reg);
+		src_rm(p, in);
 		return;
 	case 0x1f: /* multi-byte NOP: no memory access */
 		p->kind = K_NOP;

@@ -170,6 +170,11 @@ struct emu_cpu {
 	/* Scratch for translated code (emu_jit.c): holds a value across a
 	 * call it makes. */
 	uint64_t jit_tmp;
+	/* Host address of the guest page of the block last looked up
+	 * (emu_icache.c), and the link slot of a translated block's exit to
+	 * fill with the next block found (emu_jit.h), NULL if none. */
+	const uint8_t *code_page_host;
+	void **jit_link_slot;
 };
 
 /* CPUID feature bits for instruction-set features: emu_cpuid.c (emusys)

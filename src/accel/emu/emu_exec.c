@@ -340,14 +340,25 @@ static void run_block(struct emu_cpu *c, struct emu_block *b)
 	 * allows all of it (emu_step() is always interpreted), and it leaves
 	 * RF alone: a block entered with RF set is interpreted. */
 	if (n == b->ninsn && !(c->rflags & FL_RF)) {
+		/* The exit that led here asked to be linked to this block
+		 * (same page: the same address translation holds). Before
+		 * emu_icache_jit(), which may empty the buffer the slot is in. */
+		if (c->jit_link_slot && b->jit) {
+			void *chain = emu_jit_chain(b->jit);
+
+			if (chain)
+				*c->jit_link_slot = chain;
+		}
+		c->jit_link_slot = NULL;
 		emu_jit_entry jit = emu_icache_jit(c->icache, b);
 
 		if (jit) {
-			jit(c);
+			jit(c, c->code_page_host);
 			c->code_page = ~0ULL;
 			return;
 		}
 	}
+	c->jit_link_slot = NULL;
 	for (;;) {
 		uint64_t next = (c->rip + in->len) & mask;
 
@@ -387,6 +398,7 @@ static int run_steps(struct emu_cpu *c, const _Atomic bool *stop)
 		if ((c->rflags & FL_IF) && !shadow) {
 			vec = emu_pending_interrupt(c);
 			if (vec >= 0) {
+				c->jit_link_slot = NULL; /* the next block is not the exit's */
 				c->halted = false;
 				emu_deliver(c, vec, false, 0, false, c->rip);
 				c->exc_nesting = 0;
@@ -409,10 +421,12 @@ static int run_steps(struct emu_cpu *c, const _Atomic bool *stop)
 				bits = 32;
 			b = emu_icache_lookup(c, c->icache, bits);
 		}
-		if (b)
+		if (b) {
 			run_block(c, b);
-		else
+		} else {
+			c->jit_link_slot = NULL;
 			step_uncached(c);
+		}
 		if (run_over(c, stop))
 			return c->halted ? 1 : 0;
 	}
@@ -425,6 +439,7 @@ int emu_run(struct emu_cpu *c, unsigned max, const _Atomic bool *stop)
 	c->run_end = c->icount + max;
 	c->pending_exc = -1;
 	c->code_page = ~0ULL;
+	c->jit_link_slot = NULL; /* anything may have happened since the last call */
 	/* One setjmp per call, not per instruction: every instruction records
 	 * insn_rip/insn_rsp, which is all the state a fault restores. The
 	 * only locals used after a longjmp (c, stop) never change. */
@@ -437,6 +452,7 @@ int emu_run(struct emu_cpu *c, unsigned max, const _Atomic bool *stop)
 
 		c->pending_exc = -1;
 		c->code_page = ~0ULL;
+		c->jit_link_slot = NULL;
 		c->rip = c->insn_rip;
 		c->gpr[R_SP] = c->insn_rsp;
 		if (vec >= 0)

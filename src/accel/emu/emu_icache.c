@@ -231,6 +231,7 @@ struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
 	if (code_bits != 64 && avail > wrap - ip + 1)
 		avail = (unsigned)(wrap - ip + 1);
 
+	c->code_page_host = p - (gpa & 0xfff);
 	struct emu_block *b = &ic->block[block_index(gpa)];
 	if (b->gpa == gpa && b->code_bits == code_bits) {
 		if (b->nbytes <= avail && same_bytes(b->bytes, p, b->nbytes)) {

@@ -396,7 +396,21 @@ struct jctx {
 	unsigned ntaken;
 	uint8_t *ud_at[EMU_BLOCK_MAX_INSN];
 	unsigned nud;
+	struct emu_insn *insn_copy; /* data area: the called instructions */
+	unsigned ncopies;
+	uint64_t *slots;            /* data area: link slots */
+	unsigned nslots, max_slots;
+	uint8_t *body;              /* where the instructions' code starts */
 };
+
+/* Restores the host registers the entry saved and returns. */
+static void emit_epilogue(struct jctx *x)
+{
+	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 };
+
+	for (unsigned i = 0; i < sizeof(pops); i++) /* pop r15 r14 r13 r12 rbx; ret */
+		j8(&x->a, pops[i]);
+}
 
 /* reg = the guest rip at block offset off, wrapped to the code size. */
 static void rip_at(struct jctx *x, unsigned reg, uint16_t off)
@@ -728,6 +742,121 @@ static void emit_jcc(struct jctx *x, const struct emu_insn *in, const struct pla
 	t->rel = p->imm;
 }
 
+static void emit_branch(struct jctx *x, unsigned n, uint16_t next_off, unsigned opsize,
+			uint64_t rel);
+
+/* Whether the instruction at block offset `to` can be linked to: 32- or
+ * 64-bit code, in the block's own guest page (same linear and physical
+ * page: no new address translation, no wrap-around, canonical). */
+static bool linkable(const struct jctx *x, int64_t to)
+{
+	int64_t in_page = (int64_t)(x->b->gpa & 0xfff) + to;
+
+	return x->code_bits != 16 && in_page >= 0 && in_page < 4096 && x->nslots < x->max_slots;
+}
+
+/* Leaves for the instruction at block offset `to` (linkable()), n
+ * instructions completed: straight into its translation once this exit
+ * is linked (the dispatcher links it the first time it finds that
+ * translation after this exit), else through the dispatcher. Linked or
+ * not, emu_run()'s step budget is honoured: past it, the dispatcher. */
+static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken_fix *branch)
+{
+	uint64_t *slot = &x->slots[x->nslots++];
+	uint8_t *budget, *unlinked, *over = NULL;
+
+	if (x->code_bits == 32) { /* past the CS limit: not linked (below) */
+		j_lea(&x->a, H_AX, H_R12, (int32_t)to);
+		j_load(&x->a, 4, H_CX, H_BX, CPU(seg[S_CS].limit));
+		j_alu_rr(&x->a, 8, 7, H_AX, H_CX); /* cmp rax, rcx */
+		over = j_jump(&x->a, 0x7);         /* ja */
+	}
+	j_mov_imm(&x->a, H_AX, n - x->counted);
+	j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount));  /* add [icount], rax */
+	j_lea(&x->a, H_R12, H_R12, (int32_t)to);                  /* r12 = target rip */
+	j_load(&x->a, 8, H_AX, H_BX, CPU(icount));
+	j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_BX, CPU(run_end)); /* cmp rax, [run_end] */
+	budget = j_jump(&x->a, 0x3);                              /* jae */
+	j_mov_imm(&x->a, H_DX, (uint64_t)(uintptr_t)slot);
+	j_load(&x->a, 8, H_AX, H_DX, 0);
+	j_op_reg(&x->a, 8, "\x85", 1, H_AX, H_AX);               /* test rax, rax */
+	unlinked = j_jump(&x->a, 0x4);
+	j8(&x->a, 0xff); j8(&x->a, 0xe0);                         /* jmp rax */
+	j_patch(unlinked, x->a.p);
+	j_store(&x->a, 8, H_DX, H_BX, CPU(jit_link_slot));
+	j_patch(budget, x->a.p);
+	j_store(&x->a, 8, H_R12, H_BX, CPU(rip));
+	emit_epilogue(x);
+	if (!over)
+		return;
+	/* Past the CS limit: a branch raises #GP through emu_jump_near(); a
+	 * fall-through leaves, and the next fetch raises it. */
+	j_patch(over, x->a.p);
+	if (branch) {
+		mark_start(x);
+		emit_branch(x, branch->n, branch->next_off, branch->opsize, branch->rel);
+	} else {
+		exit_to(x, -1, n, true, (uint16_t)to);
+	}
+}
+
+/* The entry that links come to, for a 64-bit block: r12 holds its rip,
+ * r14 the host address of its page and rdx the link slot used. The
+ * block's bytes are compared with guest memory first (as a lookup does:
+ * whoever wrote the code since, it is not run stale); on a difference the
+ * dispatcher takes over and links the slot again to what it finds. */
+static void emit_chain_entry(struct jctx *x)
+{
+	const struct emu_block *b = x->b;
+	unsigned n = b->nbytes, i = 0;
+	int32_t base = (int32_t)(b->gpa & 0xfff);
+	uint8_t *differs[EMU_BLOCK_MAX_BYTES / 4 + 2];
+	unsigned nd = 0;
+	uint64_t v;
+
+	for (;;) {
+		unsigned at, w;
+
+		if (i >= n)
+			break;
+		if (n - i >= 8 || n >= 8) {
+			at = n - i >= 8 ? i : n - 8; /* the last word overlaps */
+			w = 8;
+		} else if (n - i >= 4 || n >= 4) {
+			at = n - i >= 4 ? i : n - 4;
+			w = 4;
+		} else {
+			at = i;
+			w = 1;
+		}
+		v = 0;
+		memcpy(&v, b->bytes + at, w);
+		if (w == 8) {
+			j_mov_imm(&x->a, H_AX, v);
+			j_op_mem(&x->a, 8, "\x39", 1, H_AX, H_R14, base + (int32_t)at); /* cmp [r14+d], rax */
+		} else if (w == 4) {
+			j_op_mem(&x->a, 4, "\x81", 1, 7, H_R14, base + (int32_t)at);     /* cmp dword [..], imm32 */
+			j32(&x->a, (uint32_t)v);
+		} else {
+			j_op_mem(&x->a, 1, "\x80", 1, 7, H_R14, base + (int32_t)at);     /* cmp byte [..], imm8 */
+			j8(&x->a, (uint8_t)v);
+		}
+		differs[nd++] = j_jump(&x->a, 0x5);
+		i = at + w;
+	}
+	/* As emu_run() does before a block: where its first instruction
+	 * starts, for fault recovery. */
+	j_store(&x->a, 8, H_R12, H_BX, CPU(insn_rip));
+	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
+	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
+	j_patch(j_jump(&x->a, -1), x->body);
+	for (unsigned d = 0; d < nd; d++)
+		j_patch(differs[d], x->a.p);
+	j_store(&x->a, 8, H_DX, H_BX, CPU(jit_link_slot));
+	j_store(&x->a, 8, H_R12, H_BX, CPU(rip));
+	emit_epilogue(x);
+}
+
 /* c->rip = the branch target (checked as emu_jump_near() does), then
  * leave having completed n instructions. Used for JMP and taken Jcc. */
 static void emit_branch(struct jctx *x, unsigned n, uint16_t next_off, unsigned opsize,
@@ -748,7 +877,12 @@ static void emit_call(struct jctx *x, const struct emu_insn *in)
 	rip_at(x, H_AX, x->next_off);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
 	j_mov_rr(&x->a, H_DI, H_BX);
-	j_mov_imm(&x->a, H_SI, (uint64_t)(uintptr_t)in);
+	/* The handler gets a copy of the decoded instruction kept with the
+	 * code: the translation outlives the block's decoded form (links
+	 * reach it after the block's cache entry is reused). */
+	struct emu_insn *copy = &x->insn_copy[x->ncopies++];
+	*copy = *in;
+	j_mov_imm(&x->a, H_SI, (uint64_t)(uintptr_t)copy);
 	j_call(&x->a, (const void *)x->b->code->exec[x->k]);
 	j_test8_imm(&x->a, H_AX, 0xff);
 	if (x->nud < EMU_BLOCK_MAX_INSN)
@@ -777,6 +911,11 @@ static void emit_tails(struct jctx *x)
 		x->off = t->off;
 		x->marked = false;
 		x->counted = t->counted;
+		if (t->opsize * 8 == x->code_bits &&
+		    linkable(x, (int64_t)t->next_off + (int64_t)t->rel)) {
+			emit_link(x, t->n, (int64_t)t->next_off + (int64_t)t->rel, t);
+			continue;
+		}
 		mark_start(x); /* emu_jump_near may raise #GP */
 		emit_branch(x, t->n, t->next_off, t->opsize, t->rel);
 	}
@@ -795,10 +934,7 @@ static void emit_tails(struct jctx *x)
 		}
 		j_mov_imm(&x->a, H_AX, e->n);
 		j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount)); /* add [icount], rax */
-		j8(&x->a, 0x41); j8(&x->a, 0x5d); /* pop r13 */
-		j8(&x->a, 0x41); j8(&x->a, 0x5c); /* pop r12 */
-		j8(&x->a, 0x5b);                  /* pop rbx */
-		j8(&x->a, 0xc3);                  /* ret */
+		emit_epilogue(x);
 	}
 }
 
@@ -829,16 +965,31 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 			live = (uint16_t)((live & ~p->kills) | p->reads);
 	}
 
+	/* Layout: [link slots][called instructions' copies][chain entry
+	 * address][entry: the code]. */
+	unsigned ncalls = 0, nbranch = 1;
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		ncalls += plan[k].kind == K_CALL;
+		nbranch += plan[k].kind == K_JCC || plan[k].kind == K_JMP;
+	}
 	start = j->buf + j->used;
-	x->a.p = start;
+	x->slots = (uint64_t *)start;
+	x->max_slots = nbranch;
+	memset(x->slots, 0, nbranch * sizeof(uint64_t));
+	x->insn_copy = (struct emu_insn *)(start + nbranch * sizeof(uint64_t));
+	uint8_t *chain_addr = (uint8_t *)(x->insn_copy + ncalls);
+	uint8_t *entry = chain_addr + 8;
+	x->a.p = entry;
 	x->a.end = start + BLOCK_CODE_MAX;
 	x->b = b;
 	x->code_bits = b->code_bits;
-	j8(&x->a, 0x53);                  /* push rbx */
-	j8(&x->a, 0x41); j8(&x->a, 0x54); /* push r12 */
-	j8(&x->a, 0x41); j8(&x->a, 0x55); /* push r13 */
+	static const uint8_t pushes[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 };
+	for (unsigned i = 0; i < sizeof(pushes); i++) /* push rbx r12 r13 r14 r15 */
+		j8(&x->a, pushes[i]);
 	j_mov_rr(&x->a, H_BX, H_DI);
+	j_mov_rr(&x->a, H_R14, H_SI);
 	j_load(&x->a, 8, H_R12, H_BX, CPU(rip));
+	x->body = x->a.p;
 
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		const struct emu_insn *in = &b->code->insn[k];
@@ -863,6 +1014,16 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 		case K_CMOV: emit_cmov(x, in, p); break;
 		case K_JCC: emit_jcc(x, in, p); break;
 		case K_JMP:
+			if (branch_opsize(in) * 8 == x->code_bits &&
+			    linkable(x, (int64_t)x->next_off + (int64_t)p->imm)) {
+				struct taken_fix jmp = { .n = (uint8_t)(k + 1), .off = x->off,
+							 .next_off = x->next_off,
+							 .opsize = (uint8_t)branch_opsize(in),
+							 .rel = p->imm };
+
+				emit_link(x, k + 1, (int64_t)x->next_off + (int64_t)p->imm, &jmp);
+				break;
+			}
 			mark_start(x);
 			emit_branch(x, k + 1, x->next_off, branch_opsize(in), p->imm);
 			break;
@@ -881,9 +1042,17 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 			break;
 		off = x->next_off;
 	}
-	if (plan[b->ninsn - 1].kind != K_JMP)
-		exit_to(x, -1, b->ninsn, true, off);
+	if (plan[b->ninsn - 1].kind == K_CALL || !linkable(x, off))
+		exit_to(x, -1, b->ninsn, true, off); /* (after a JMP: not reached) */
+	else if (plan[b->ninsn - 1].kind != K_JMP)
+		emit_link(x, b->ninsn, off, NULL);
 	emit_tails(x);
+	uint8_t *centry = NULL;
+	if (x->code_bits != 16) {
+		centry = x->a.p;
+		emit_chain_entry(x);
+	}
+	memcpy(chain_addr, &centry, sizeof(centry));
 
 	if (x->a.overflow) {
 		free(x);
@@ -893,7 +1062,7 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	j->used = (j->used + 15) & ~(size_t)15;
 	j->stats.blocks++;
 	free(x);
-	return (emu_jit_entry)(void *)start;
+	return (emu_jit_entry)(void *)entry;
 }
 
 #else /* not an x86-64 host: no translator */

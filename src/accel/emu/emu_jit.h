@@ -32,10 +32,29 @@ struct emu_cpu;
 struct emu_block;
 
 /* Translated code of one block: runs it on c from c->rip (the block's
- * first instruction; c->insn_rip/insn_rsp already marked for it), adds
- * the instructions it completed to c->icount and leaves c->rip at the
- * next instruction to run. */
-typedef void (*emu_jit_entry)(struct emu_cpu *c);
+ * first instruction; c->insn_rip/insn_rsp already marked for it; page is
+ * the host address of the block's guest page), adds the instructions it
+ * completed to c->icount and leaves c->rip at the next instruction to run.
+ *
+ * Links. In 32- and 64-bit code, an exit to an instruction in the block's own
+ * page (a branch, or the fall-through) can go straight to that
+ * instruction's translation, through a link slot kept with the code:
+ * while the slot is empty the exit leaves with c->jit_link_slot pointing
+ * at it, and the dispatcher (run_block() in emu_exec.c), finding the
+ * translated block at c->rip next, stores emu_jit_chain() of it there. A
+ * linked block compares its bytes with guest memory on entry, like a
+ * lookup; links are followed only within emu_run()'s step budget. */
+typedef void (*emu_jit_entry)(struct emu_cpu *c, const uint8_t *page);
+
+/* The entry for links into the translation whose entry is e, NULL if it
+ * cannot be linked to (16-bit code). */
+static inline void *emu_jit_chain(emu_jit_entry e)
+{
+	void *chain;
+
+	__builtin_memcpy(&chain, (const uint8_t *)(void *)e - sizeof(chain), sizeof(chain));
+	return chain;
+}
 
 /* Code buffer per vCPU (address space; pages are used as code is made). */
 #define EMU_JIT_BUFFER_BYTES (32u << 20)

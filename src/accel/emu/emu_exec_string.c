@@ -65,7 +65,9 @@ static unsigned rep_bulk(struct emu_cpu *c, const struct emu_insn *in, unsigned 
 				break; /* each element reads what the previous wrote */
 			memmove(dst, src, len);
 			c->gpr[R_SI] = si + len;
-		} else if (size == 1) {
+		} else if (size == 1 || (c->gpr[R_AX] & size_mask(size)) ==
+					     (0x0101010101010101ULL & size_mask(size)) * (c->gpr[R_AX] & 0xff)) {
+			/* one byte repeated (clear_page's zeroes): a memset */
 			memset(dst, (int)(c->gpr[R_AX] & 0xff), len);
 		} else {
 			for (unsigned i = 0; i < len; i += size)

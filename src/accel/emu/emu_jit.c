@@ -517,18 +517,105 @@ static void ea_rdx(struct jctx *x, const struct emu_insn *in)
 		j_op_reg(&x->a, 4, "\x0f\xb7", 2, H_DX, H_DX);
 }
 
+#define TLB(field) (CPU(tlb) + (int32_t)offsetof(struct emu_tlb_entry, field))
+_Static_assert(sizeof(struct emu_tlb_entry) < 128, "TLB entry size is an imm8");
+_Static_assert(EMU_TLB_SIZE <= 256, "TLB index fits the scaled imm8 product");
+
+/* The common case of emu_read()/emu_write() inline (their flat_hit():
+ * 64-bit code, a segment without a base, an access within one page that
+ * the TLB allows, RAM), for the address in rdx: leaves rsi = the host
+ * address and jumps on to the code after it; anything else jumps to the
+ * returned site, to be pointed at the call to the C accessor (rdx kept).
+ * A write also requires the dirty and writable bits (else the C accessor
+ * sets them or faults), and tells a store into the running block's page
+ * (block_break) as emu_code_write_check() does. Uses rax, rcx, rsi. */
+static bool tlb_inline_ok(const struct jctx *x, const struct emu_insn *in)
+{
+	return x->code_bits == 64 && in->seg != S_FS && in->seg != S_GS;
+}
+
+static void tlb_inline(struct jctx *x, unsigned size, bool write, uint8_t **slow, unsigned *nslow)
+{
+	unsigned n = 0;
+	uint8_t *user_ok;
+
+	j_mov_rr(&x->a, H_AX, H_DX);                          /* canonical */
+	j_shift(&x->a, 8, 4, H_AX, false, 16);
+	j_shift(&x->a, 8, 7, H_AX, false, 16);
+	j_alu_rr(&x->a, 8, 7, H_AX, H_DX);
+	slow[n++] = j_jump(&x->a, 0x5);
+	j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);            /* within a page */
+	j_alu_ri(&x->a, 4, 4, H_AX, 0xfff);
+	j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)(4096 - size));
+	slow[n++] = j_jump(&x->a, 0x7);
+	j_mov_rr(&x->a, H_AX, H_DX);                          /* rax = page */
+	j_shift(&x->a, 8, 5, H_AX, false, 12);
+	j_op_reg(&x->a, 4, "\x89", 1, H_AX, H_CX);            /* rcx = entry */
+	j_alu_ri(&x->a, 4, 4, H_CX, EMU_TLB_SIZE - 1);
+	j_op_reg(&x->a, 4, "\x6b", 1, H_CX, H_CX);            /* imul ecx, ecx, imm8 */
+	j8(&x->a, (uint8_t)sizeof(struct emu_tlb_entry));
+	j_alu_rr(&x->a, 8, 0, H_CX, H_BX);
+	j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_CX, TLB(vpage)); /* cmp rax, [vpage] */
+	slow[n++] = j_jump(&x->a, 0x5);
+	j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, CPU(cpl));     /* cmp dword [cpl], 3 */
+	j8(&x->a, 3);
+	user_ok = j_jump(&x->a, 0x5);
+	j_cmp8_mem_imm(&x->a, H_CX, TLB(user), 0);
+	slow[n++] = j_jump(&x->a, 0x4);
+	j_patch(user_ok, x->a.p);
+	if (write) {
+		j_cmp8_mem_imm(&x->a, H_CX, TLB(dirty), 0);
+		slow[n++] = j_jump(&x->a, 0x4);
+		j_cmp8_mem_imm(&x->a, H_CX, TLB(writable), 0);
+		slow[n++] = j_jump(&x->a, 0x4);
+	}
+	j_load(&x->a, 8, H_SI, H_CX, TLB(host));
+	j_op_reg(&x->a, 8, "\x85", 1, H_SI, H_SI);            /* test rsi, rsi: MMIO */
+	slow[n++] = j_jump(&x->a, 0x4);
+	if (write) { /* a store into the running block's page ends it */
+		uint8_t *other;
+
+		j_load(&x->a, 8, H_AX, H_CX, TLB(ppage));
+		j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_BX, CPU(code_page));
+		other = j_jump(&x->a, 0x5);
+		j_op_mem(&x->a, 1, "\xc6", 1, 0, H_BX, CPU(block_break)); /* mov byte [..], 1 */
+		j8(&x->a, 1);
+		j_patch(other, x->a.p);
+	}
+	j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);
+	j_alu_ri(&x->a, 4, 4, H_AX, 0xfff);
+	j_alu_rr(&x->a, 8, 0, H_SI, H_AX);                    /* rsi = host address */
+	*nslow = n;
+}
+
 /* rax = the memory operand (size bytes, zero-extended); r13 = its address
  * if keep_ea. */
 static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, bool keep_ea)
 {
+	uint8_t *slow[8], *done = NULL;
+	unsigned nslow = 0;
+
 	mark_start(x);
 	ea_rdx(x, in);
 	if (keep_ea)
 		j_mov_rr(&x->a, H_R13, H_DX);
+	if (tlb_inline_ok(x, in)) {
+		tlb_inline(x, size, false, slow, &nslow);
+		if (size == 1)
+			j_op_mem(&x->a, 4, "\x0f\xb6", 2, H_AX, H_SI, 0);
+		else if (size == 2)
+			j_op_mem(&x->a, 4, "\x0f\xb7", 2, H_AX, H_SI, 0);
+		else
+			j_load(&x->a, size, H_AX, H_SI, 0);
+		done = j_jump(&x->a, -1);
+		for (unsigned i = 0; i < nslow; i++)
+			j_patch(slow[i], x->a.p);
+	}
 	j_mov_rr(&x->a, H_DI, H_BX);
 	j_mov_imm(&x->a, H_SI, in->seg);
 	j_mov_imm(&x->a, H_CX, size);
 	j_call(&x->a, (const void *)emu_read);
+	j_patch(done, x->a.p);
 }
 
 /* The memory operand = host reg h (size bytes); its address is in r13 if
@@ -536,6 +623,9 @@ static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, b
 static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, unsigned h,
 		      bool ea_in_r13)
 {
+	uint8_t *slow[8], *done = NULL;
+	unsigned nslow = 0;
+
 	if (h != H_R8)
 		j_mov_rr(&x->a, H_R8, h);
 	mark_start(x); /* uses rax */
@@ -543,10 +633,18 @@ static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, 
 		j_mov_rr(&x->a, H_DX, H_R13);
 	else
 		ea_rdx(x, in);
+	if (tlb_inline_ok(x, in)) {
+		tlb_inline(x, size, true, slow, &nslow);
+		j_store(&x->a, size, H_R8, H_SI, 0);
+		done = j_jump(&x->a, -1);
+		for (unsigned i = 0; i < nslow; i++)
+			j_patch(slow[i], x->a.p);
+	}
 	j_mov_rr(&x->a, H_DI, H_BX);
 	j_mov_imm(&x->a, H_SI, in->seg);
 	j_mov_imm(&x->a, H_CX, size);
 	j_call(&x->a, (const void *)emu_write);
+	j_patch(done, x->a.p);
 }
 
 /* rdx = host flags (after the host operation). */

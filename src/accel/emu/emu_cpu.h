@@ -76,7 +76,7 @@ struct emu_dtable {
 	uint16_t limit;
 };
 
-#define EMU_TLB_SIZE 256
+#define EMU_TLB_SIZE 1024
 struct emu_tlb_entry {
 	uint64_t vpage;   /* linear address >> 12, or ~0 if invalid */
 	uint64_t ppage;   /* guest-physical address >> 12 */

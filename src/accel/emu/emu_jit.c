@@ -519,7 +519,6 @@ static void ea_rdx(struct jctx *x, const struct emu_insn *in)
 
 #define TLB(field) (CPU(tlb) + (int32_t)offsetof(struct emu_tlb_entry, field))
 _Static_assert(sizeof(struct emu_tlb_entry) < 128, "TLB entry size is an imm8");
-_Static_assert(EMU_TLB_SIZE <= 256, "TLB index fits the scaled imm8 product");
 
 /* The common case of emu_read()/emu_write() inline (their flat_hit():
  * 64-bit code, a segment without a base, an access within one page that

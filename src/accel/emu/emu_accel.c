@@ -179,10 +179,11 @@ static void print_stats(const struct emu_cpu *c)
 	if (!ic)
 		return;
 	fprintf(stderr,
-		"emu stats: cpu %u: %" PRIu64 " instructions; blocks: %" PRIu64 " hits, %" PRIu64
-		" decoded (%" PRIu64 " changed), %" PRIu64 " uncached lookups\n",
-		c->index, c->icount, ic->stats.hits, ic->stats.builds, ic->stats.stale,
-		ic->stats.uncached);
+		"emu stats: cpu %u: %" PRIu64 " instructions; blocks: %" PRIu64 " hits (%" PRIu64
+		" by jump cache), %" PRIu64 " decoded (%" PRIu64 " changed), %" PRIu64
+		" uncached lookups\n",
+		c->index, c->icount, ic->stats.hits, ic->stats.jumps, ic->stats.builds,
+		ic->stats.stale, ic->stats.uncached);
 	if (ic->jit) {
 		const struct emu_jit_stats *js = emu_jit_stats(ic->jit);
 

@@ -353,6 +353,7 @@ static void run_block(struct emu_cpu *c, struct emu_block *b)
 		emu_jit_entry jit = emu_icache_jit(c->icache, b);
 
 		if (jit) {
+			emu_icache_remember(c->icache, c->rip, b);
 			jit(c, c->code_page_host);
 			c->code_page = ~0ULL;
 			return;
@@ -419,6 +420,15 @@ static int run_steps(struct emu_cpu *c, const _Atomic bool *stop)
 				bits = 64;
 			else if (SEG_ATTR_DB(c->seg[S_CS].attr))
 				bits = 32;
+			/* A translated block known by its rip first (no link
+			 * slot to fill: the jump cache is for what links miss). */
+			if (bits == 64 && c->icache->jit && !c->jit_link_slot &&
+			    !(c->rflags & FL_RF) && c->run_end - c->icount >= EMU_BLOCK_MAX_INSN &&
+			    emu_icache_run_cached(c, c->icache)) {
+				if (run_over(c, stop))
+					return c->halted ? 1 : 0;
+				continue;
+			}
 			b = emu_icache_lookup(c, c->icache, bits);
 		}
 		if (b) {

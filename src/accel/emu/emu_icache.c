@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 
 #include "emu_icache.h"
+#include "emu_sys.h"
 
 #define EMU_ICACHE_BITS 15
 _Static_assert((1u << EMU_ICACHE_BITS) == EMU_ICACHE_BLOCKS, "EMU_ICACHE_BITS");
@@ -66,6 +67,50 @@ void emu_icache_flush(struct emu_icache *ic)
 		ic->block[i].code_bits = 0;
 		ic->block[i].jit = NULL;
 	}
+	memset(ic->jcache, 0, sizeof(ic->jcache));
+}
+
+static inline unsigned jcache_index(uint64_t rip)
+{
+	return (unsigned)((rip * 0x9e3779b97f4a7c15ULL) >> 52) & (EMU_JCACHE_SIZE - 1);
+}
+
+void emu_icache_remember(struct emu_icache *ic, uint64_t rip, const struct emu_block *b)
+{
+	struct emu_jcache_entry *e = &ic->jcache[jcache_index(rip)];
+	void *chain = b->jit ? emu_jit_chain(b->jit) : NULL;
+
+	if (b->code_bits != 64 || !chain)
+		return;
+	e->rip = rip;
+	e->ppage = b->gpa >> 12;
+	e->chain = chain;
+}
+
+bool emu_icache_run_cached(struct emu_cpu *c, struct emu_icache *ic)
+{
+	uint64_t rip = c->rip, before = c->icount;
+	struct emu_jcache_entry *e = &ic->jcache[jcache_index(rip)];
+
+	if (e->rip != rip || !e->chain || (uint64_t)((int64_t)(rip << 16) >> 16) != rip)
+		return false;
+	/* The fetch check of emu_fetch_ptr() in 64-bit code: a TLB entry
+	 * allowing execution at this privilege, RAM, the same page. */
+	struct emu_tlb_entry *t = emu_tlb_hit(c, rip, ACC_FETCH, c->cpl == 3);
+	if (!t || !t->host || t->ppage != e->ppage)
+		return false;
+	c->code_page = e->ppage;
+	c->block_break = false;
+	c->jit_link_slot = NULL;
+	emu_jit_enter_linked(ic->jit, c, t->host, e->chain);
+	c->code_page = ~0ULL;
+	if (c->icount == before && c->rip == rip) {
+		e->chain = NULL; /* its bytes changed: the block table decides */
+		return false;
+	}
+	ic->stats.hits++;
+	ic->stats.jumps++;
+	return true;
 }
 
 emu_jit_entry emu_icache_jit(struct emu_icache *ic, struct emu_block *b)
@@ -80,6 +125,7 @@ emu_jit_entry emu_icache_jit(struct emu_icache *ic, struct emu_block *b)
 		 * made again in the empty buffer. */
 		for (unsigned i = 0; i < EMU_ICACHE_BLOCKS; i++)
 			ic->block[i].jit = NULL;
+		memset(ic->jcache, 0, sizeof(ic->jcache));
 		emu_jit_reset(ic->jit);
 		b->jit = emu_jit_translate(ic->jit, b);
 	}

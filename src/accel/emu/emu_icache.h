@@ -46,6 +46,19 @@ struct emu_icache_stats {
 	uint64_t builds;  /* blocks decoded (misses and stale blocks) */
 	uint64_t stale;   /* of which: the block was there but its bytes changed */
 	uint64_t uncached; /* lookups that fell back to decoding one instruction */
+	uint64_t jumps;    /* of the hits: found through the jump cache */
+};
+
+/* Jump cache: translated 64-bit blocks by linear rip, so that a transfer
+ * to another page (CALL, RET, indirect jumps, the ends of blocks that
+ * cannot link) finds its translation without the block table. An entry
+ * holds the guest-physical page it was made for; it is used only if the
+ * TLB still maps rip there, and the translation checks its bytes. */
+#define EMU_JCACHE_SIZE 4096
+struct emu_jcache_entry {
+	uint64_t rip;
+	uint64_t ppage;
+	void *chain; /* emu_jit_chain() of the translation, NULL: empty */
 };
 
 struct emu_icache {
@@ -54,6 +67,7 @@ struct emu_icache {
 	 * number of runs of a block before it is translated (0: at once). */
 	struct emu_jit *jit;
 	uint32_t jit_after;
+	struct emu_jcache_entry jcache[EMU_JCACHE_SIZE];
 	_Alignas(128) struct emu_block block[EMU_ICACHE_BLOCKS];
 	struct emu_block_code code[EMU_ICACHE_BLOCKS]; /* block[i].code is code + i */
 };
@@ -80,6 +94,13 @@ struct emu_block *emu_icache_lookup(struct emu_cpu *c, struct emu_icache *ic,
  * yet). Empties the translator's buffer and forgets every block's code
  * when the buffer is full. */
 emu_jit_entry emu_icache_jit(struct emu_icache *ic, struct emu_block *b);
+
+/* Runs the translated block at c->rip through the jump cache if it has
+ * one for it (64-bit code, mapped as when it was remembered, bytes
+ * unchanged): returns whether it ran anything. */
+bool emu_icache_run_cached(struct emu_cpu *c, struct emu_icache *ic);
+/* Remembers b's translation for c->rip (called before it runs). */
+void emu_icache_remember(struct emu_icache *ic, uint64_t rip, const struct emu_block *b);
 
 /* Called by every store path of the CPU (emu_mmu.c, emu_paging.c) with the
  * guest-physical address written: a store into the page of the block

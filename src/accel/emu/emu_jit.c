@@ -34,17 +34,40 @@
 
 #include "emu_jit_x86.h"
 
+#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
+#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
+
 struct emu_jit {
 	uint8_t *buf;
 	size_t size, used;
+	size_t base; /* bytes at the start kept across resets (the entry below) */
 	struct emu_jit_stats stats;
 };
+
+/* The entry from C at a link entry: emu_jit_enter_linked() (emu_jit.h).
+ * Sets up the frame every translation's code uses (saved registers, rbx =
+ * c, r14 = page, r12 = c->rip, rdx = no link slot) and jumps to chain. */
+static size_t emit_enter_linked(uint8_t *p)
+{
+	static const uint8_t code[] = {
+		0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx r12 r13 r14 r15 */
+		0x48, 0x89, 0xfb,                                     /* mov rbx, rdi */
+		0x49, 0x89, 0xf6,                                     /* mov r14, rsi */
+		0x4c, 0x8b, 0xa3, 0, 0, 0, 0,                         /* mov r12, [rbx + rip] */
+		0x48, 0x89, 0xd0,                                     /* mov rax, rdx */
+		0x31, 0xd2,                                           /* xor edx, edx */
+		0xff, 0xe0,                                           /* jmp rax */
+	};
+	int32_t rip = CPU(rip);
+
+	memcpy(p, code, sizeof(code));
+	memcpy(p + 18, &rip, 4);
+	return (sizeof(code) + 15) & ~(size_t)15;
+}
 
 /* Room a block's code may need at most: checked before translating. */
 #define BLOCK_CODE_MAX 8192
 
-#define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
-#define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
 
 struct emu_jit *emu_jit_new(size_t bytes)
 {
@@ -62,7 +85,16 @@ struct emu_jit *emu_jit_new(size_t bytes)
 		return NULL;
 	}
 	j->size = bytes;
+	j->base = j->used = emit_enter_linked(j->buf);
 	return j;
+}
+
+void emu_jit_enter_linked(struct emu_jit *j, struct emu_cpu *c, const uint8_t *page, void *chain)
+{
+	void (*enter)(struct emu_cpu *, const uint8_t *, void *) =
+	    (void (*)(struct emu_cpu *, const uint8_t *, void *))(void *)j->buf;
+
+	enter(c, page, chain);
 }
 
 void emu_jit_free(struct emu_jit *j)
@@ -75,7 +107,7 @@ void emu_jit_free(struct emu_jit *j)
 
 void emu_jit_reset(struct emu_jit *j)
 {
-	j->used = 0;
+	j->used = j->base;
 	j->stats.flushes++;
 }
 
@@ -1189,6 +1221,14 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 void emu_jit_reset(struct emu_jit *j)
 {
 	(void)j;
+}
+
+void emu_jit_enter_linked(struct emu_jit *j, struct emu_cpu *c, const uint8_t *page, void *chain)
+{
+	(void)j;
+	(void)c;
+	(void)page;
+	(void)chain;
 }
 
 const struct emu_jit_stats *emu_jit_stats(const struct emu_jit *j)

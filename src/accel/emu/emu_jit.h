@@ -77,6 +77,11 @@ void emu_jit_free(struct emu_jit *j);
  * The code points into b (its decoded instructions): it must be dropped
  * when b is decoded again. */
 emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b);
+/* Runs the translation whose link entry is chain (emu_jit_chain()) from
+ * c->rip, as a link would reach it: its bytes are compared with guest
+ * memory at page first, and if they differ it returns at once, having run
+ * nothing (c->icount unchanged). */
+void emu_jit_enter_linked(struct emu_jit *j, struct emu_cpu *c, const uint8_t *page, void *chain);
 /* Empties the buffer (every entry handed out so far becomes invalid). */
 void emu_jit_reset(struct emu_jit *j);
 const struct emu_jit_stats *emu_jit_stats(const struct emu_jit *j);

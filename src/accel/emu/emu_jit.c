@@ -131,6 +131,10 @@ enum kind {
 	K_CMOV,
 	K_JCC,
 	K_JMP,   /* JMP rel */
+	K_PUSH,  /* PUSH r64, POP r64, CALL rel32 and RET in 64-bit code */
+	K_POP,
+	K_CALLREL,
+	K_RET,
 };
 
 enum { O_NONE, O_REG, O_IMM, O_MEM };
@@ -310,6 +314,22 @@ static void classify(const struct emu_insn *in, struct plan *p)
 			dst_reg(p, in->reg);
 			src_rm(p, in);
 			return;
+		case 0x50 ... 0x57: case 0x58 ... 0x5f:
+			if (in->code_bits != 64 || in->pfx66)
+				return;
+			p->kind = op < 0x58 ? K_PUSH : K_POP;
+			p->dreg = (op & 7) | ((in->rex & 1) << 3);
+			return;
+		case 0xe8:
+			if (in->code_bits == 64) {
+				p->kind = K_CALLREL;
+				p->imm = in->imm;
+			}
+			return;
+		case 0xc3:
+			if (in->code_bits == 64)
+				p->kind = K_RET;
+			return;
 		case 0x90: /* NOP, not XCHG r8 or PAUSE */
 			if (!(in->rex & 1) && in->rep != 0xf3)
 				p->kind = K_NOP;
@@ -392,7 +412,7 @@ static void flag_effects(struct plan *p)
 		break;
 	}
 	p->barrier = p->kind == K_CALL || p->kind == K_JCC || p->kind == K_JMP ||
-		     p->dst == O_MEM || p->src == O_MEM;
+		     p->kind >= K_PUSH || p->dst == O_MEM || p->src == O_MEM;
 }
 
 /* ---- code generation ---- */
@@ -619,18 +639,13 @@ static void tlb_inline(struct jctx *x, unsigned size, bool write, uint8_t **slow
 	*nslow = n;
 }
 
-/* rax = the memory operand (size bytes, zero-extended); r13 = its address
- * if keep_ea. */
-static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, bool keep_ea)
+/* rax = size bytes (zero-extended) at seg:rdx, as emu_read() reads them. */
+static void read_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
 {
 	uint8_t *slow[8], *done = NULL;
 	unsigned nslow = 0;
 
-	mark_start(x);
-	ea_rdx(x, in);
-	if (keep_ea)
-		j_mov_rr(&x->a, H_R13, H_DX);
-	if (tlb_inline_ok(x, in)) {
+	if (inline_ok) {
 		tlb_inline(x, size, false, slow, &nslow);
 		if (size == 1)
 			j_op_mem(&x->a, 4, "\x0f\xb6", 2, H_AX, H_SI, 0);
@@ -643,28 +658,19 @@ static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, b
 			j_patch(slow[i], x->a.p);
 	}
 	j_mov_rr(&x->a, H_DI, H_BX);
-	j_mov_imm(&x->a, H_SI, in->seg);
+	j_mov_imm(&x->a, H_SI, seg);
 	j_mov_imm(&x->a, H_CX, size);
 	j_call(&x->a, (const void *)emu_read);
 	j_patch(done, x->a.p);
 }
 
-/* The memory operand = host reg h (size bytes); its address is in r13 if
- * ea_in_r13, else computed here. */
-static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, unsigned h,
-		      bool ea_in_r13)
+/* seg:rdx = r8 (size bytes), as emu_write() writes them. */
+static void write_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
 {
 	uint8_t *slow[8], *done = NULL;
 	unsigned nslow = 0;
 
-	if (h != H_R8)
-		j_mov_rr(&x->a, H_R8, h);
-	mark_start(x); /* uses rax */
-	if (ea_in_r13)
-		j_mov_rr(&x->a, H_DX, H_R13);
-	else
-		ea_rdx(x, in);
-	if (tlb_inline_ok(x, in)) {
+	if (inline_ok) {
 		tlb_inline(x, size, true, slow, &nslow);
 		j_store(&x->a, size, H_R8, H_SI, 0);
 		done = j_jump(&x->a, -1);
@@ -672,10 +678,105 @@ static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, 
 			j_patch(slow[i], x->a.p);
 	}
 	j_mov_rr(&x->a, H_DI, H_BX);
-	j_mov_imm(&x->a, H_SI, in->seg);
+	j_mov_imm(&x->a, H_SI, seg);
 	j_mov_imm(&x->a, H_CX, size);
 	j_call(&x->a, (const void *)emu_write);
 	j_patch(done, x->a.p);
+}
+
+/* rax = the memory operand (size bytes, zero-extended); r13 = its address
+ * if keep_ea. */
+static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, bool keep_ea)
+{
+	mark_start(x);
+	ea_rdx(x, in);
+	if (keep_ea)
+		j_mov_rr(&x->a, H_R13, H_DX);
+	read_at(x, in->seg, size, tlb_inline_ok(x, in));
+}
+
+/* The memory operand = host reg h (size bytes); its address is in r13 if
+ * ea_in_r13, else computed here. */
+static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, unsigned h,
+		      bool ea_in_r13)
+{
+	if (h != H_R8)
+		j_mov_rr(&x->a, H_R8, h);
+	mark_start(x); /* uses rax */
+	if (ea_in_r13)
+		j_mov_rr(&x->a, H_DX, H_R13);
+	else
+		ea_rdx(x, in);
+	write_at(x, in->seg, size, tlb_inline_ok(x, in));
+}
+
+/* Raises #GP(0) if rax is not canonical (the instruction's start is
+ * marked). Uses rcx. */
+static void check_canonical_rax(struct jctx *x)
+{
+	uint8_t *ok;
+
+	j_mov_rr(&x->a, H_CX, H_AX);
+	j_shift(&x->a, 8, 4, H_CX, false, 16);
+	j_shift(&x->a, 8, 7, H_CX, false, 16);
+	j_alu_rr(&x->a, 8, 7, H_CX, H_AX);
+	ok = j_jump(&x->a, 0x4);
+	j_mov_rr(&x->a, H_DI, H_BX);
+	j_mov_imm(&x->a, H_SI, EXC_GP);
+	j_mov_imm(&x->a, H_DX, 0);
+	j_call(&x->a, (const void *)emu_raise);
+	j_patch(ok, x->a.p);
+}
+
+/* The stack operations of 64-bit code, as push64/pop64/call64/ret64 in
+ * emu_exec_fast.c do them (same order of checks, reads and writes). */
+static void emit_push(struct jctx *x, const struct plan *p)
+{
+	mark_start(x);
+	j_load(&x->a, 8, H_R8, H_BX, GPR(p->dreg));
+	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
+	j_lea(&x->a, H_DX, H_DX, -8);
+	write_at(x, S_SS, 8, true);
+	j_alu_mem_imm(&x->a, 5, H_BX, GPR(R_SP), 8); /* sub qword [rsp], 8 */
+}
+
+static void emit_pop(struct jctx *x, const struct plan *p)
+{
+	mark_start(x);
+	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
+	read_at(x, S_SS, 8, true);
+	j_alu_mem_imm(&x->a, 0, H_BX, GPR(R_SP), 8); /* add qword [rsp], 8 */
+	j_store(&x->a, 8, H_AX, H_BX, GPR(p->dreg));
+}
+
+/* CALL rel32: #GP on a non-canonical target before anything changes,
+ * push the return address, then leave for the target. */
+static void emit_callrel(struct jctx *x, const struct plan *p)
+{
+	mark_start(x);
+	rip_at(x, H_AX, x->next_off);
+	j_mov_imm(&x->a, H_CX, p->imm);
+	j_alu_rr(&x->a, 8, 0, H_AX, H_CX);
+	j_mov_rr(&x->a, H_R15, H_AX);      /* r15 = target */
+	check_canonical_rax(x);
+	rip_at(x, H_R8, x->next_off);
+	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
+	j_lea(&x->a, H_DX, H_DX, -8);
+	write_at(x, S_SS, 8, true);
+	j_alu_mem_imm(&x->a, 5, H_BX, GPR(R_SP), 8);
+	j_store(&x->a, 8, H_R15, H_BX, CPU(rip));
+	exit_to(x, -1, x->k + 1, false, 0);
+}
+
+static void emit_ret(struct jctx *x)
+{
+	mark_start(x);
+	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
+	read_at(x, S_SS, 8, true);
+	check_canonical_rax(x);
+	j_alu_mem_imm(&x->a, 0, H_BX, GPR(R_SP), 8);
+	j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
+	exit_to(x, -1, x->k + 1, false, 0);
 }
 
 /* rdx = host flags (after the host operation). */
@@ -1140,6 +1241,10 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 			greg_store(x, in, p->dreg, p->size, H_DX);
 			break;
 		case K_SETCC: emit_setcc(x, in, p); break;
+		case K_PUSH: emit_push(x, p); break;
+		case K_POP: emit_pop(x, p); break;
+		case K_CALLREL: emit_callrel(x, p); break;
+		case K_RET: emit_ret(x); break;
 		case K_CMOV: emit_cmov(x, in, p); break;
 		case K_JCC: emit_jcc(x, in, p); break;
 		case K_JMP:
@@ -1163,17 +1268,21 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 		else
 			j->stats.native++;
 		/* A store into the block's page or an MMIO access: leave. */
-		if (p->kind == K_CALL || p->dst == O_MEM || p->src == O_MEM) {
+		if (p->kind == K_JMP || p->kind == K_CALLREL || p->kind == K_RET)
+			break; /* (the last instruction: they end blocks) */
+		if (p->kind == K_CALL || p->kind == K_PUSH || p->kind == K_POP ||
+		    p->dst == O_MEM || p->src == O_MEM) {
 			j_cmp8_mem_imm(&x->a, H_BX, CPU(block_break), 0);
 			exit_to(x, 0x5, k + 1, true, x->next_off);
 		}
-		if (p->kind == K_JMP)
-			break;
 		off = x->next_off;
 	}
-	if (plan[b->ninsn - 1].kind == K_CALL || !linkable(x, off))
-		exit_to(x, -1, b->ninsn, true, off); /* (after a JMP: not reached) */
-	else if (plan[b->ninsn - 1].kind != K_JMP)
+	enum kind last = plan[b->ninsn - 1].kind;
+	if (last == K_JMP || last == K_CALLREL || last == K_RET)
+		; /* left already */
+	else if (last == K_CALL || !linkable(x, off))
+		exit_to(x, -1, b->ninsn, true, off);
+	else
 		emit_link(x, b->ninsn, off, NULL);
 	emit_tails(x);
 	uint8_t *centry = NULL;

@@ -582,13 +582,40 @@ _Static_assert(sizeof(struct emu_tlb_entry) < 128, "TLB entry size is an imm8");
  * (block_break) as emu_code_write_check() does. Uses rax, rcx, rsi. */
 static bool tlb_inline_ok(const struct jctx *x, const struct emu_insn *in)
 {
-	return x->code_bits == 64 && in->seg != S_FS && in->seg != S_GS;
+	return (x->code_bits == 64 && in->seg != S_FS && in->seg != S_GS) || x->code_bits == 32;
 }
 
-static void tlb_inline(struct jctx *x, unsigned size, bool write, uint8_t **slow, unsigned *nslow)
+#define SEG(s, field) (CPU(seg) + (int32_t)((s) * sizeof(struct emu_seg) + offsetof(struct emu_seg, field)))
+
+static void tlb_inline(struct jctx *x, unsigned seg, unsigned size, bool write, uint8_t **slow,
+		       unsigned *nslow)
 {
 	unsigned n = 0;
 	uint8_t *user_ok;
+
+	if (x->code_bits == 32) {
+		/* 32-bit code: only protected mode with a flat data segment
+		 * (base 0, 4 GiB limit, present, data, expand-up, writable
+		 * for a write), where seg_linear() checks nothing more than
+		 * the last byte against the limit, which the page check
+		 * below covers. */
+		unsigned mask = 0x80 | 0x10 | 0x08 | 0x04 | (write ? 0x02 : 0);
+		unsigned want = 0x80 | 0x10 | (write ? 0x02 : 0);
+
+		j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, CPU(mode));   /* cmp dword [mode], imm8 */
+		j8(&x->a, MODE_PROT32);
+		slow[n++] = j_jump(&x->a, 0x5);
+		j_load(&x->a, 8, H_AX, H_BX, SEG(seg, base));
+		j_op_reg(&x->a, 8, "\x85", 1, H_AX, H_AX);
+		slow[n++] = j_jump(&x->a, 0x5);
+		j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, SEG(seg, limit)); /* cmp dword [limit], -1 */
+		j8(&x->a, 0xff);
+		slow[n++] = j_jump(&x->a, 0x5);
+		j_op_mem(&x->a, 4, "\x0f\xb7", 2, H_AX, H_BX, SEG(seg, attr)); /* movzx eax, word */
+		j_alu_ri(&x->a, 4, 4, H_AX, (int32_t)mask);
+		j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)want);
+		slow[n++] = j_jump(&x->a, 0x5);
+	}
 
 	j_mov_rr(&x->a, H_AX, H_DX);                          /* canonical */
 	j_shift(&x->a, 8, 4, H_AX, false, 16);
@@ -642,11 +669,11 @@ static void tlb_inline(struct jctx *x, unsigned size, bool write, uint8_t **slow
 /* rax = size bytes (zero-extended) at seg:rdx, as emu_read() reads them. */
 static void read_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
 {
-	uint8_t *slow[8], *done = NULL;
+	uint8_t *slow[12], *done = NULL;
 	unsigned nslow = 0;
 
 	if (inline_ok) {
-		tlb_inline(x, size, false, slow, &nslow);
+		tlb_inline(x, seg, size, false, slow, &nslow);
 		if (size == 1)
 			j_op_mem(&x->a, 4, "\x0f\xb6", 2, H_AX, H_SI, 0);
 		else if (size == 2)
@@ -667,11 +694,11 @@ static void read_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
 /* seg:rdx = r8 (size bytes), as emu_write() writes them. */
 static void write_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
 {
-	uint8_t *slow[8], *done = NULL;
+	uint8_t *slow[12], *done = NULL;
 	unsigned nslow = 0;
 
 	if (inline_ok) {
-		tlb_inline(x, size, true, slow, &nslow);
+		tlb_inline(x, seg, size, true, slow, &nslow);
 		j_store(&x->a, size, H_R8, H_SI, 0);
 		done = j_jump(&x->a, -1);
 		for (unsigned i = 0; i < nslow; i++)

@@ -36,13 +36,17 @@
 
 #define CPU(field) ((int32_t)offsetof(struct emu_cpu, field))
 #define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
+#define TLB(field) (CPU(tlb) + (int32_t)offsetof(struct emu_tlb_entry, field))
 
 struct emu_jit {
 	uint8_t *buf;
 	size_t size, used;
-	size_t base; /* bytes at the start kept across resets (the entry below) */
+	size_t base; /* bytes at the start kept across resets (the entries below) */
+	uint8_t *dispatch; /* emit_dispatch() */
 	struct emu_jit_stats stats;
 };
+
+static void emit_dispatch(struct jasm *a);
 
 /* The entry from C at a link entry: emu_jit_enter_linked() (emu_jit.h).
  * Sets up the frame every translation's code uses (saved registers, rbx =
@@ -85,7 +89,11 @@ struct emu_jit *emu_jit_new(size_t bytes)
 		return NULL;
 	}
 	j->size = bytes;
-	j->base = j->used = emit_enter_linked(j->buf);
+	j->base = emit_enter_linked(j->buf);
+	j->dispatch = j->buf + j->base;
+	struct jasm a = {.p = j->dispatch, .end = j->buf + BLOCK_CODE_MAX};
+	emit_dispatch(&a);
+	j->base = j->used = ((size_t)(a.p - j->buf) + 15) & ~(size_t)15;
 	return j;
 }
 
@@ -421,6 +429,7 @@ struct exit_fix {
 	uint8_t *at;      /* jump displacement to point at the exit code */
 	uint8_t n;        /* instructions completed and not yet counted */
 	bool set_rip;     /* store rip = r12 + rip_off (else c->rip is set) */
+	bool dispatch;    /* on through emit_dispatch() rather than return */
 	uint16_t rip_off;
 };
 
@@ -448,6 +457,7 @@ struct jctx {
 	unsigned ntaken;
 	uint8_t *ud_at[EMU_BLOCK_MAX_INSN];
 	unsigned nud;
+	const uint8_t *dispatch;    /* emit_dispatch() */
 	struct emu_insn *insn_copy; /* data area: the called instructions */
 	unsigned ncopies;
 	uint64_t *slots;            /* data area: link slots */
@@ -456,12 +466,82 @@ struct jctx {
 };
 
 /* Restores the host registers the entry saved and returns. */
-static void emit_epilogue(struct jctx *x)
+static void epilogue(struct jasm *a)
 {
 	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 };
 
 	for (unsigned i = 0; i < sizeof(pops); i++) /* pop r15 r14 r13 r12 rbx; ret */
-		j8(&x->a, pops[i]);
+		j8(a, pops[i]);
+}
+
+static void emit_epilogue(struct jctx *x)
+{
+	epilogue(&x->a);
+}
+
+#define JC(field) ((int32_t)(offsetof(struct emu_icache, jcache) + \
+			     offsetof(struct emu_jcache_entry, field)))
+
+/* Shared by every translation's exits to an address known only at run
+ * time, in 64-bit code (RET, CALL and branches to other pages): c->rip is
+ * set and the instructions counted. Within emu_run()'s step budget, the
+ * jump cache entry for c->rip (emu_icache_run_cached() in emu_icache.c,
+ * the same checks: TLB entry for rip executable at this privilege, RAM,
+ * the page the entry was made for) is entered at its link entry, which
+ * compares its bytes; else back to the dispatcher. */
+static void emit_dispatch(struct jasm *a)
+{
+	uint8_t *out[10], *user_ok;
+	unsigned n = 0;
+
+	j_load(a, 8, H_AX, H_BX, CPU(icount));
+	j_op_mem(a, 8, "\x3b", 1, H_AX, H_BX, CPU(run_end));
+	out[n++] = j_jump(a, 0x3);                               /* jae */
+	j_load(a, 8, H_DX, H_BX, CPU(rip));
+	j_mov_rr(a, H_AX, H_DX);
+	j_mov_imm(a, H_CX, 0x9e3779b97f4a7c15ULL);
+	j_op_reg(a, 8, "\x0f\xaf", 2, H_AX, H_CX);              /* imul rax, rcx */
+	j_shift(a, 8, 5, H_AX, false, 64 - 12);
+	_Static_assert(EMU_JCACHE_SIZE == 4096, "12 bits of hash");
+	j_op_reg(a, 4, "\x6b", 1, H_AX, H_AX);                   /* imul eax, eax, size */
+	j8(a, (uint8_t)sizeof(struct emu_jcache_entry));
+	j_load(a, 8, H_CX, H_BX, CPU(icache));
+	j_alu_rr(a, 8, 0, H_CX, H_AX);                            /* rcx = entry - jcache */
+	j_op_mem(a, 8, "\x3b", 1, H_DX, H_CX, JC(rip));           /* cmp rdx, [rip] */
+	out[n++] = j_jump(a, 0x5);
+	j_load(a, 8, H_SI, H_CX, JC(chain));
+	j_op_reg(a, 8, "\x85", 1, H_SI, H_SI);
+	out[n++] = j_jump(a, 0x4);
+	j_mov_rr(a, H_AX, H_DX);                                  /* TLB entry */
+	j_shift(a, 8, 5, H_AX, false, 12);
+	j_op_reg(a, 4, "\x89", 1, H_AX, H_DI);
+	j_alu_ri(a, 4, 4, H_DI, EMU_TLB_SIZE - 1);
+	j_op_reg(a, 4, "\x6b", 1, H_DI, H_DI);
+	j8(a, (uint8_t)sizeof(struct emu_tlb_entry));
+	j_alu_rr(a, 8, 0, H_DI, H_BX);
+	j_op_mem(a, 8, "\x3b", 1, H_AX, H_DI, TLB(vpage));
+	out[n++] = j_jump(a, 0x5);
+	j_cmp8_mem_imm(a, H_DI, TLB(nx), 0);
+	out[n++] = j_jump(a, 0x5);
+	j_op_mem(a, 4, "\x83", 1, 7, H_BX, CPU(cpl));
+	j8(a, 3);
+	user_ok = j_jump(a, 0x5);
+	j_cmp8_mem_imm(a, H_DI, TLB(user), 0);
+	out[n++] = j_jump(a, 0x4);
+	j_patch(user_ok, a->p);
+	j_load(a, 8, H_AX, H_DI, TLB(ppage));
+	j_op_mem(a, 8, "\x3b", 1, H_AX, H_CX, JC(ppage));
+	out[n++] = j_jump(a, 0x5);
+	j_load(a, 8, H_R14, H_DI, TLB(host));
+	j_op_reg(a, 8, "\x85", 1, H_R14, H_R14);
+	out[n++] = j_jump(a, 0x4);
+	j_store(a, 8, H_AX, H_BX, CPU(code_page));
+	j_mov_rr(a, H_R12, H_DX);
+	j_mov_imm(a, H_DX, 0);
+	j8(a, 0xff); j8(a, 0xe6);                                 /* jmp rsi */
+	for (unsigned i = 0; i < n; i++)
+		j_patch(out[i], a->p);
+	epilogue(a);
 }
 
 /* reg = the guest rip at block offset off, wrapped to the code size. */
@@ -486,7 +566,17 @@ static void exit_to(struct jctx *x, int cc, unsigned n, bool set_rip, uint16_t r
 	e->at = j_jump(&x->a, cc);
 	e->n = (uint8_t)(n - x->counted);
 	e->set_rip = set_rip;
+	e->dispatch = false;
 	e->rip_off = rip_off;
+}
+
+/* Leaves, c->rip set, n instructions completed, for an address known
+ * only at run time: on through the jump cache in 64-bit code. */
+static void exit_dynamic(struct jctx *x, unsigned n)
+{
+	exit_to(x, -1, n, false, 0);
+	if (x->code_bits == 64 && x->nexits)
+		x->exits[x->nexits - 1].dispatch = true;
 }
 
 /* Records the start of the instruction for fault recovery (the block's
@@ -569,7 +659,6 @@ static void ea_rdx(struct jctx *x, const struct emu_insn *in)
 		j_op_reg(&x->a, 4, "\x0f\xb7", 2, H_DX, H_DX);
 }
 
-#define TLB(field) (CPU(tlb) + (int32_t)offsetof(struct emu_tlb_entry, field))
 _Static_assert(sizeof(struct emu_tlb_entry) < 128, "TLB entry size is an imm8");
 
 /* The common case of emu_read()/emu_write() inline (their flat_hit():
@@ -792,7 +881,7 @@ static void emit_callrel(struct jctx *x, const struct plan *p)
 	write_at(x, S_SS, 8, true);
 	j_alu_mem_imm(&x->a, 5, H_BX, GPR(R_SP), 8);
 	j_store(&x->a, 8, H_R15, H_BX, CPU(rip));
-	exit_to(x, -1, x->k + 1, false, 0);
+	exit_dynamic(x, x->k + 1);
 }
 
 static void emit_ret(struct jctx *x)
@@ -803,7 +892,7 @@ static void emit_ret(struct jctx *x)
 	check_canonical_rax(x);
 	j_alu_mem_imm(&x->a, 0, H_BX, GPR(R_SP), 8);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
-	exit_to(x, -1, x->k + 1, false, 0);
+	exit_dynamic(x, x->k + 1);
 }
 
 /* rdx = host flags (after the host operation). */
@@ -1125,7 +1214,7 @@ static void emit_branch(struct jctx *x, unsigned n, uint16_t next_off, unsigned 
 	j_mov_rr(&x->a, H_DI, H_BX);
 	j_mov_imm(&x->a, H_DX, opsize);
 	j_call(&x->a, (const void *)emu_jump_near);
-	exit_to(x, -1, n, false, 0);
+	exit_dynamic(x, n);
 }
 
 static void emit_call(struct jctx *x, const struct emu_insn *in)
@@ -1191,7 +1280,10 @@ static void emit_tails(struct jctx *x)
 		}
 		j_mov_imm(&x->a, H_AX, e->n);
 		j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount)); /* add [icount], rax */
-		emit_epilogue(x);
+		if (e->dispatch)
+			j_patch(j_jump(&x->a, -1), x->dispatch);
+		else
+			emit_epilogue(x);
 	}
 }
 
@@ -1240,6 +1332,7 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	x->a.end = start + BLOCK_CODE_MAX;
 	x->b = b;
 	x->code_bits = b->code_bits;
+	x->dispatch = j->dispatch;
 	static const uint8_t pushes[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 };
 	for (unsigned i = 0; i < sizeof(pushes); i++) /* push rbx r12 r13 r14 r15 */
 		j8(&x->a, pushes[i]);

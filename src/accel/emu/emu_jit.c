@@ -588,8 +588,8 @@ static void mark_start(struct jctx *x)
 	x->marked = true;
 	/* The instructions before it have completed: counted now, so that
 	 * c->icount is right if this one faults. */
-	j_mov_imm(&x->a, H_AX, x->k - x->counted);
-	j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount)); /* add [icount], rax */
+	j_op_mem(&x->a, 8, "\x83", 1, 0, H_BX, CPU(icount));   /* add qword [icount], imm8 */
+	j8(&x->a, (uint8_t)(x->k - x->counted));
 	x->counted = x->k;
 	rip_at(x, H_AX, x->off);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rip));
@@ -706,15 +706,15 @@ static void tlb_inline(struct jctx *x, unsigned seg, unsigned size, bool write, 
 		slow[n++] = j_jump(&x->a, 0x5);
 	}
 
-	j_mov_rr(&x->a, H_AX, H_DX);                          /* canonical */
-	j_shift(&x->a, 8, 4, H_AX, false, 16);
-	j_shift(&x->a, 8, 7, H_AX, false, 16);
-	j_alu_rr(&x->a, 8, 7, H_AX, H_DX);
-	slow[n++] = j_jump(&x->a, 0x5);
-	j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);            /* within a page */
-	j_alu_ri(&x->a, 4, 4, H_AX, 0xfff);
-	j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)(4096 - size));
-	slow[n++] = j_jump(&x->a, 0x7);
+	/* No canonical check: TLB entries are only made for canonical
+	 * pages, so the tag compare below fails for any other address
+	 * (and an access within one page is canonical throughout). */
+	if (size > 1) {                                       /* within a page */
+		j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);
+		j_alu_ri(&x->a, 4, 4, H_AX, 0xfff);
+		j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)(4096 - size));
+		slow[n++] = j_jump(&x->a, 0x7);
+	}
 	j_mov_rr(&x->a, H_AX, H_DX);                          /* rax = page */
 	j_shift(&x->a, 8, 5, H_AX, false, 12);
 	j_op_reg(&x->a, 4, "\x89", 1, H_AX, H_CX);            /* rcx = entry */

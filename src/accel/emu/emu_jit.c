@@ -628,9 +628,11 @@ static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, un
 	int32_t d = greg(in, r, size);
 
 	if (size == 4) {
-		j_store(&x->a, 4, h, H_BX, d);
-		j_op_mem(&x->a, 4, "\xc7", 1, 0, H_BX, d + 4);
-		j32(&x->a, 0);
+		/* One 8-byte store of the zero-extended value (mov r32, r32),
+		 * not two halves: a later 8-byte load of the register (an
+		 * address, say) is then forwarded from the store. */
+		j_op_reg(&x->a, 4, "\x89", 1, h, h);
+		j_store(&x->a, 8, h, H_BX, d);
 	} else {
 		j_store(&x->a, size, h, H_BX, d);
 	}

@@ -633,8 +633,23 @@ static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, un
 		 * address, say) is then forwarded from the store. */
 		j_op_reg(&x->a, 4, "\x89", 1, h, h);
 		j_store(&x->a, 8, h, H_BX, d);
+	} else if (size == 8) {
+		j_store(&x->a, 8, h, H_BX, d);
 	} else {
-		j_store(&x->a, size, h, H_BX, d);
+		/* 8/16-bit: merged into the whole register in a host register
+		 * and stored as 8 bytes, for the same reason (h is clobbered;
+		 * uses rsi). */
+		int32_t whole = GPR(0) + ((d - GPR(0)) & ~7);
+		unsigned shift = (unsigned)(d - whole) * 8; /* 8 for AH..BH */
+		uint32_t mask = (size == 1 ? 0xffu : 0xffffu) << shift;
+
+		j_load(&x->a, 8, H_SI, H_BX, whole);
+		j_alu_ri(&x->a, 8, 4, H_SI, (int32_t)~mask);        /* and rsi, ~mask */
+		j_op_reg(&x->a, 4, size == 1 ? "\x0f\xb6" : "\x0f\xb7", 2, h, h); /* movzx */
+		if (shift)
+			j_shift(&x->a, 4, 4, h, false, (uint8_t)shift);
+		j_alu_rr(&x->a, 8, 1, H_SI, h);                     /* or rsi, h */
+		j_store(&x->a, 8, H_SI, H_BX, whole);
 	}
 }
 

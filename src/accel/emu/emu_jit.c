@@ -1125,8 +1125,7 @@ static bool linkable(const struct jctx *x, int64_t to)
  * not, emu_run()'s step budget is honoured: past it, the dispatcher. */
 static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken_fix *branch)
 {
-	uint64_t *slot = &x->slots[x->nslots++];
-	uint8_t *budget, *unlinked, *over = NULL;
+	uint8_t *budget, *over = NULL;
 
 	if (x->code_bits == 32) { /* past the CS limit: not linked (below) */
 		j_lea(&x->a, H_AX, H_R12, (int32_t)to);
@@ -1140,13 +1139,28 @@ static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken
 	j_load(&x->a, 8, H_AX, H_BX, CPU(icount));
 	j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_BX, CPU(run_end)); /* cmp rax, [run_end] */
 	budget = j_jump(&x->a, 0x3);                              /* jae */
-	j_mov_imm(&x->a, H_DX, (uint64_t)(uintptr_t)slot);
-	j_load(&x->a, 8, H_AX, H_DX, 0);
-	j_op_reg(&x->a, 8, "\x85", 1, H_AX, H_AX);               /* test rax, rax */
-	unlinked = j_jump(&x->a, 0x4);
-	j8(&x->a, 0xff); j8(&x->a, 0xe0);                         /* jmp rax */
-	j_patch(unlinked, x->a.p);
-	j_store(&x->a, 8, H_DX, H_BX, CPU(jit_link_slot));
+	if (to == 0) {
+		/* Back to this block's own start (a loop): straight to its
+		 * body, no byte compare. Its bytes are those it started with:
+		 * a store of this vCPU into its page ends the block before
+		 * here, and writes by others are cross-modifying code, seen
+		 * after this CPU serializes (back through the dispatcher). */
+		j_store(&x->a, 8, H_R12, H_BX, CPU(insn_rip));
+		j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
+		j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
+		j_patch(j_jump(&x->a, -1), x->body);
+	} else {
+		uint64_t *slot = &x->slots[x->nslots++];
+		uint8_t *unlinked;
+
+		j_mov_imm(&x->a, H_DX, (uint64_t)(uintptr_t)slot);
+		j_load(&x->a, 8, H_AX, H_DX, 0);
+		j_op_reg(&x->a, 8, "\x85", 1, H_AX, H_AX);       /* test rax, rax */
+		unlinked = j_jump(&x->a, 0x4);
+		j8(&x->a, 0xff); j8(&x->a, 0xe0);                 /* jmp rax */
+		j_patch(unlinked, x->a.p);
+		j_store(&x->a, 8, H_DX, H_BX, CPU(jit_link_slot));
+	}
 	j_patch(budget, x->a.p);
 	j_store(&x->a, 8, H_R12, H_BX, CPU(rip));
 	emit_epilogue(x);

@@ -14,9 +14,21 @@
  *            block cache and the block translator (emu_jit.c) when the
  *            host has one (dt_emu.c); at a fault, rip, GPRs, flags and
  *            memory are compared with the native signal's state too
+ *            --inputs N (default 4): each sequence runs N times, with
+ *            new inputs each time (from the third, half the time one
+ *            byte of an immediate changed too); the decoded-block cache
+ *            and the translator persist from case to case (within a run,
+ *            not in --replay), so a block's translation reruns on other
+ *            inputs, the second run links translated blocks, and changed
+ *            code at the same address must be found stale, by the lookup
+ *            and by a linked jump's check
  *   difftest --via-block [...]  the single-instruction families (and
  *            --sse/--x87) through that same block path
  *   --no-jit    block path without the translator (interpreted blocks)
+ *   --jit-size BYTES  the translator's code buffer (default 1 MiB; a small
+ *               one makes it empty itself and translate again)
+ *   --jit-after N  a block is interpreted N times before it is translated
+ *               (default 0; vslice uses 2)
  *   --step      every case through emu_step(), even saved block cases
  *   --icount    on the block path, c->icount must also be the number of
  *               instructions completed (else a wrong count is only
@@ -44,6 +56,8 @@
 #define CMP_FLAGS ((uint64_t)0xcd5) /* CF PF AF ZF SF OF DF */
 
 static bool via_block;
+/* Native outcomes by class (none, #UD, ...), for the summary. */
+static uint64_t exc_by_class[DT_EXC_OTHER + 1];
 /* --icount: a wrong c->icount on the block path is a mismatch (else it
  * is only counted and reported apart). */
 static bool icount_strict;
@@ -81,8 +95,8 @@ static size_t check_icount(const struct dt_case *k, const struct dt_result *emu,
 	uint64_t stop = emu->exc == DT_OK ? k->len : emu->fault_rip - DT_CODE_ADDR;
 	uint64_t want = insns_before(k, stop);
 
-	if (!k->block || emu->icount == want)
-		return 0;
+	if (!k->block || emu->icount == want || stop > k->len || emu->exc == DT_EXC_OTHER)
+		return 0; /* (a fault outside the code, after a jump away; a loop) */
 	return (size_t)snprintf(buf, len, " icount: %" PRIu64 " instructions done, emu counted %" PRIu64,
 				want, emu->icount);
 }
@@ -102,7 +116,7 @@ static bool compare(const struct dt_case *k, const struct dt_result *nat,
 	if (nat->exc != DT_OK) {
 		/* Block mode: the state at the faulting instruction, when the
 		 * native side has it (the signal came from the case's code). */
-		if (!k->block || !nat->fault_state || !emu->fault_state)
+		if (!k->block || !nat->fault_state || !emu->fault_state || nat->exc == DT_EXC_OTHER)
 			return true;
 		if (nat->fault_rip != emu->fault_rip)
 			o += (size_t)snprintf(buf + o, o < len ? len - o : 0,
@@ -403,6 +417,17 @@ static void triage(const struct dt_case *k, const struct dt_result *nat, const c
 	enum dt_path path = dt_emu_path;
 	bool no_jit = dt_emu_no_jit, step_bad;
 
+	if (dt_emu_last_reused) {
+		/* it ran with the blocks and translations of the cases before */
+		dt_emu_reuse = false;
+		dt_emu_path = DT_PATH_BLOCK;
+		dt_emu_run(k, &emu);
+		printf("  fresh block cache:  %s\n",
+		       compare(k, nat, &emu, why, sizeof(why))
+			       ? "match (it depends on the cases before: rerun the same --seed/--count)"
+			       : why);
+		dt_emu_reuse = true;
+	}
 	if (dt_jit_totals.available && !no_jit) {
 		dt_emu_no_jit = true;
 		dt_emu_path = DT_PATH_BLOCK;
@@ -419,7 +444,9 @@ static void triage(const struct dt_case *k, const struct dt_result *nat, const c
 	if (k->ninsn > 1 && dt_emu_path != DT_PATH_STEP) {
 		struct dt_case m = *k;
 		static struct dt_result mnat, memu;
+		bool reuse = dt_emu_reuse;
 
+		dt_emu_reuse = false; /* so the cut-down case fails alone too */
 		minimize(&m, step_bad);
 		if (m.ninsn < k->ninsn && dt_native_run(&m, &mnat, 1) == 0) {
 			dt_emu_run(&m, &memu);
@@ -427,20 +454,21 @@ static void triage(const struct dt_case *k, const struct dt_result *nat, const c
 			printf("  minimized (%u of %u instructions): ", m.ninsn, k->ninsn);
 			print_insns(stdout, &m);
 			printf(" :%s\n", why);
-			if (dir) {
-				char fam[80];
+		}
+		dt_emu_reuse = reuse;
+		if (m.ninsn < k->ninsn && dir) {
+			char fam[80];
 
-				snprintf(fam, sizeof(fam), "%s-min", k->family);
-				m.family = fam;
-				save_case(dir, &m, why);
-			}
+			snprintf(fam, sizeof(fam), "%s-min", k->family);
+			m.family = fam;
+			save_case(dir, &m, why);
 		}
 	}
 }
 
 /* Runs n cases; counts and reports mismatches (saving them to dir). */
-static unsigned run_batch(struct dt_case *cases, unsigned n, const char *dir, bool quiet,
-			  unsigned *exceptions)
+static unsigned run_batch(struct dt_case *cases, unsigned n, uint64_t first, const char *dir,
+			  bool quiet, unsigned *exceptions)
 {
 	struct dt_result *nat = calloc(n, sizeof(*nat));
 	struct dt_result emu;
@@ -458,6 +486,7 @@ static unsigned run_batch(struct dt_case *cases, unsigned n, const char *dir, bo
 		dt_emu_run(&cases[i], &emu);
 		if (nat[i].exc != DT_OK)
 			(*exceptions)++;
+		exc_by_class[nat[i].exc]++;
 		same = compare(&cases[i], &nat[i], &emu, why, sizeof(why));
 		if (same && cases[i].block && nat[i].exc == emu.exc &&
 		    (ic = check_icount(&cases[i], &emu, why, sizeof(why)))) {
@@ -475,7 +504,7 @@ static unsigned run_batch(struct dt_case *cases, unsigned n, const char *dir, bo
 			continue;
 		bad++;
 		if (!quiet) {
-			printf("MISMATCH %-7s ", cases[i].family);
+			printf("MISMATCH #%" PRIu64 " %-7s ", first + i, cases[i].family);
 			print_insns(stdout, &cases[i]);
 			printf(" :%s\n", why);
 			if (cases[i].block)
@@ -493,6 +522,7 @@ static void report_jit(void)
 {
 	const struct dt_jit_totals *t = &dt_jit_totals;
 
+	dt_emu_flush();
 	if (icount_bad)
 		printf("  block path: c->icount wrong in %" PRIu64 " cases%s\n", icount_bad,
 		       icount_strict ? " (counted as mismatches)" : " (--icount counts them as mismatches)");
@@ -503,10 +533,11 @@ static void report_jit(void)
 		       dt_emu_no_jit ? "translator off (--no-jit): interpreted blocks"
 				     : "no translator (emu_jit_new() is NULL): interpreted blocks");
 	else
-		printf("  block path: %" PRIu64 " runs, translator: %" PRIu64
-		       " blocks, %" PRIu64 " instructions as host code, %" PRIu64
-		       " calls to the interpreter\n",
-		       t->runs, t->blocks, t->native, t->called);
+		printf("  block path: %" PRIu64 " runs (%" PRIu64 " with the cache of the runs"
+		       " before), translator: %" PRIu64 " blocks, %" PRIu64
+		       " instructions as host code, %" PRIu64 " calls to the interpreter, %" PRIu64
+		       " buffer flushes\n",
+		       t->runs, t->reused, t->blocks, t->native, t->called, t->flushes);
 }
 
 static int replay(const char *dir)
@@ -536,7 +567,7 @@ static int replay(const char *dir)
 		if (via_block)
 			k.block = true;
 		total++;
-		if (run_batch(&k, 1, NULL, false, &exc)) {
+		if (run_batch(&k, 1, total - 1, NULL, false, &exc)) {
 			printf("  (from %s)\n", path);
 			bad++;
 		}
@@ -549,7 +580,7 @@ static int replay(const char *dir)
 
 int main(int argc, char **argv)
 {
-	uint64_t seed = 1, count = 100000;
+	uint64_t seed = 1, count = 100000, inputs = 4;
 	const char *save = NULL;
 	bool quiet = false, sse_only = false, x87_only = false, block = false, print = false;
 	const char *replay_dir = NULL;
@@ -576,6 +607,12 @@ int main(int argc, char **argv)
 			print = true;
 		else if (!strcmp(argv[i], "--via-block"))
 			via_block = true;
+		else if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
+			inputs = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--jit-size") && i + 1 < argc)
+			dt_emu_jit_size = (size_t)strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--jit-after") && i + 1 < argc)
+			dt_emu_jit_after = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--icount"))
 			icount_strict = true;
 		else if (!strcmp(argv[i], "--no-jit"))
@@ -587,12 +624,16 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 				"usage: %s [--seed N] [--count N] [--save DIR] [--quiet]\n"
-				"          [--sse|--x87|--block] [--via-block] [--no-jit] [--step] [--icount] [--print]\n"
+				"          [--sse|--x87|--block [--inputs N]] [--via-block] [--no-jit] [--step]\n"
+				"          [--jit-size BYTES] [--jit-after N] [--icount] [--print]\n"
 				"       %s --replay DIR [--via-block] [--no-jit] [--step] [--icount]\n",
 				argv[0], argv[0]);
 			return 2;
 		}
 	}
+	if (inputs < 1 || BATCH % inputs)
+		inputs = 1;
+	dt_emu_reuse = !replay_dir; /* a replayed case runs alone */
 	if (replay_dir) {
 		int rc = replay(replay_dir);
 
@@ -611,7 +652,9 @@ int main(int argc, char **argv)
 		unsigned n = count - done < BATCH ? (unsigned)(count - done) : BATCH;
 
 		for (unsigned i = 0; i < n; i++) {
-			if (block)
+			if (block && i % inputs)
+				dt_gen_seq_inputs(&rng, &cases[i - 1], &cases[i], i % inputs >= 2);
+			else if (block)
 				dt_gen_seq(&rng, &cases[i]);
 			else if (sse_only)
 				dt_gen_sse_case(&rng, &cases[i]);
@@ -630,12 +673,18 @@ int main(int argc, char **argv)
 			done += n;
 			continue;
 		}
-		bad += run_batch(cases, n, save, quiet, &exceptions);
+		bad += run_batch(cases, n, done, save, quiet, &exceptions);
 		done += n;
 	}
 	printf("difftest%s: seed %" PRIu64 ": %" PRIu64 " cases, %" PRIu64
 	       " mismatches, %u raised exceptions natively\n",
 	       block ? " --block" : via_block ? " --via-block" : "", seed, done, bad, exceptions);
+	if (!quiet && exceptions) {
+		printf("  natively:");
+		for (unsigned c = DT_EXC_UD; c <= DT_EXC_OTHER; c++)
+			printf(" %s %" PRIu64, exc_name((enum dt_exc)c), exc_by_class[c]);
+		printf("\n");
+	}
 	report_jit();
 	free(cases);
 	return bad ? 1 : 0;

@@ -7,6 +7,7 @@
 #define VSLICE_DIFFTEST_DT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Fixed addresses, identical in the native child and the interpreter:
@@ -19,6 +20,9 @@
 #define DT_RO_ADDR (DT_SCRATCH_ADDR + DT_SCRATCH_SIZE)
 #define DT_RO_SIZE 0x1000u
 #define DT_STATE_ADDR 0x20000000ULL
+/* Natively reserved (never mapped, but for the pages above) from
+ * DT_CODE_ADDR on: addresses a fault is aimed at lie below its end. */
+#define DT_GUARD_SIZE 0x1000000u
 
 /* Register state; the layout is used by dt_harness.S (offsets below). */
 struct dt_regs {
@@ -61,6 +65,9 @@ struct dt_case {
 	 * cache and the block translator (dt_emu.c), not emu_step(); the
 	 * state at a fault is compared too. */
 	bool block;
+	/* Sequences: registers whose input values the code relies on
+	 * (pointers, index, shift count, RSP); dt_gen_seq_inputs() keeps them. */
+	uint16_t keep;
 	const char *family;   /* what generated it (for reports) */
 };
 
@@ -94,6 +101,11 @@ void dt_gen_x87_case(struct dt_rng *r, struct dt_case *k);
  * block mode (difftest --block), with flag readers after flag writers and
  * Jcc with displacement 0. */
 void dt_gen_seq(struct dt_rng *r, struct dt_case *k);
+/* The same sequence (code, masks, kept registers) with new inputs: the
+ * other registers, the flags and the scratch memory; with change_code,
+ * half the time one byte of an immediate that changes nothing else. */
+void dt_gen_seq_inputs(struct dt_rng *r, const struct dt_case *from, struct dt_case *k,
+		       bool change_code);
 /* dt_gen_sse.c: the SSE2/MMX instruction of a case whose registers are set. */
 void dt_gen_sse(struct dt_rng *r, struct dt_case *k);
 /* dt_x87.c (emux87): an x87 sequence, likewise. */
@@ -114,12 +126,24 @@ enum dt_path { DT_PATH_CASE, DT_PATH_STEP, DT_PATH_BLOCK };
 extern enum dt_path dt_emu_path;
 /* Block path without the translator (the interpreter's block loop). */
 extern bool dt_emu_no_jit;
+/* Block path: every case runs with the decoded-block cache and
+ * translations the cases before left (else with new ones). */
+extern bool dt_emu_reuse;
+/* Whether the last block-path run had a kept cache. */
+extern bool dt_emu_last_reused;
+/* Code buffer of the translator (emu_jit_new()), and the runs of a block
+ * before it is translated (icache->jit_after; vslice uses 2). */
+extern size_t dt_emu_jit_size;
+extern unsigned dt_emu_jit_after;
+/* Frees the kept cache (and adds its translator's figures to the totals). */
+void dt_emu_flush(void);
 /* Totals over every block-path run so far: whether a translator was
- * there (emu_jit_new() != NULL), blocks translated, instructions
- * translated to host code and calls to the interpreter from it. */
+ * there (emu_jit_new() != NULL), runs, runs with a used cache, blocks
+ * translated, instructions translated to host code, calls to the
+ * interpreter from it, and times the code buffer was emptied. */
 struct dt_jit_totals {
 	bool available;
-	uint64_t runs, blocks, native, called;
+	uint64_t runs, reused, blocks, native, called, flushes;
 };
 extern struct dt_jit_totals dt_jit_totals;
 

@@ -1,10 +1,11 @@
 /* Interpreter side of the differential tester: a flat 64-bit user-mode
  * environment for the software CPU's core (emu_decode.c, emu_exec*.c,
- * emu_flags.c, emu_icache.c, emu_jit.c) with the same code page and
- * scratch memory as the native side. It provides the emu_cpu.h memory and
- * system functions the core calls: memory outside the two regions faults,
- * exceptions are recorded instead of delivered, and system operations
- * raise #UD (the generator never emits them).
+ * emu_flags.c, emu_icache.c, emu_jit.c) with the same code page, scratch
+ * memory and read-only page as the native side. It provides the emu_cpu.h
+ * memory and system functions the core calls: memory outside those
+ * regions faults (and writes to the read-only page), exceptions are
+ * recorded instead of delivered, and system operations raise #UD (the
+ * generator never emits them).
  *
  * Two ways to run a case. The step path (the default) calls emu_step()
  * until rip reaches the end of the code: one instruction at a time, always
@@ -18,7 +19,10 @@
  * shutdown_request): a fault in the case (compared with the native
  * signal's state), or the #BP of the INT3 right after the case, which is
  * the normal end; natively the case ends with a jump to the harness
- * instead, so that INT3 is not compared as an instruction. */
+ * instead, so that INT3 is not compared as an instruction. The cache and
+ * translator are kept from case to case (dt_emu_reuse), and the TLB,
+ * which translated code reads inline, is filled as emu_mmu.c would
+ * (fill_tlb). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +33,16 @@
 
 enum dt_path dt_emu_path = DT_PATH_CASE;
 bool dt_emu_no_jit;
+bool dt_emu_reuse, dt_emu_last_reused;
+size_t dt_emu_jit_size = 1u << 20;
+unsigned dt_emu_jit_after;
 struct dt_jit_totals dt_jit_totals;
 
 struct dt_env {
 	struct emu_cpu cpu; /* first: the functions below get &cpu */
 	uint8_t code[4096];
-	uint8_t mem[DT_SCRATCH_SIZE];
-	uint8_t ro[DT_RO_SIZE]; /* right after mem: reads may span both */
+	uint8_t scratch[2][4096]; /* the scratch pages, second first */
+	uint8_t ro[DT_RO_SIZE];
 	int exc; /* vector delivered, or -1 */
 	bool stop_on_event; /* block path: the first delivery ends the run */
 };
@@ -50,54 +57,104 @@ static bool canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-static uint8_t *host_addr(struct emu_cpu *c, uint64_t off, unsigned len, bool write)
+/* emu_paging.c's, for the core files that use it (not linked here). */
+bool emu_is_canonical(uint64_t lin);
+bool emu_is_canonical(uint64_t lin)
+{
+	return canonical(lin);
+}
+
+/* The host page of guest page lin >> 12 (any address in it), checked for
+ * the access: raises #GP (non-canonical) or #PF (not mapped, or a write
+ * to the read-only page) at lin. The two scratch pages are kept in
+ * swapped order on the host (e->scratch[1] is the first), so an access
+ * that crosses from one to the other must be split as emu_mmu.c does:
+ * translated code that took it for one host run would read the wrong
+ * bytes. */
+static uint8_t *page_of(struct emu_cpu *c, uint64_t lin, bool write)
 {
 	struct dt_env *e = env_of(c);
+	uint64_t page = lin & ~0xfffULL;
 
-	_Static_assert(offsetof(struct dt_env, ro) == offsetof(struct dt_env, mem) + DT_SCRATCH_SIZE,
-		       "the read-only page follows the scratch memory");
-	if (off >= DT_SCRATCH_ADDR && off - DT_SCRATCH_ADDR + len <= DT_SCRATCH_SIZE + DT_RO_SIZE &&
-	    off + len > off) {
-		if (!write || off - DT_SCRATCH_ADDR + len <= DT_SCRATCH_SIZE)
-			return e->mem + (off - DT_SCRATCH_ADDR);
-		c->cr2 = off < DT_RO_ADDR ? DT_RO_ADDR : off;
-		emu_raise(c, EXC_PF, 7); /* present, write, user */
-	}
-	if (off >= DT_CODE_ADDR && off - DT_CODE_ADDR + len <= sizeof(e->code)) {
+	if (page == DT_CODE_ADDR) {
 		/* Writable, as natively (self-modifying sequences): a store
 		 * into the running block's page ends the block, as the
 		 * store paths of emu_mmu.c do. */
 		if (write)
-			emu_code_write_check(c, off);
-		return e->code + (off - DT_CODE_ADDR);
+			emu_code_write_check(c, lin);
+		return e->code;
 	}
-	if (!canonical(off) || !canonical(off + len - 1))
+	if (page == DT_SCRATCH_ADDR || page == DT_SCRATCH_ADDR + 4096)
+		return e->scratch[page == DT_SCRATCH_ADDR];
+	if (page == DT_RO_ADDR && !write)
+		return e->ro;
+	if (!canonical(lin))
 		emu_raise(c, EXC_GP, 0);
-	c->cr2 = off;
-	emu_raise(c, EXC_PF, write ? 7 : 5);
+	c->cr2 = lin;
+	emu_raise(c, EXC_PF, page == DT_RO_ADDR ? 7 : write ? 6 : 4); /* user | write | present */
+}
+
+/* Host address of [off, off + len) when it is within one page, after
+ * checking it; NULL when it crosses a page (after checking both). */
+static uint8_t *host_addr(struct emu_cpu *c, uint64_t off, unsigned len, bool write)
+{
+	uint64_t last = off + len - 1;
+	uint8_t *p;
+
+	if (!canonical(off) || !canonical(last))
+		emu_raise(c, EXC_GP, 0);
+	p = page_of(c, off, write);
+	if ((off >> 12) == (last >> 12))
+		return p + (off & 0xfff);
+	page_of(c, last, write);
+	return NULL;
+}
+
+/* Copies between guest memory and buf, a page at a time, once every page
+ * has been checked (so a fault writes nothing). */
+static void copy_guest(struct emu_cpu *c, uint64_t off, void *buf, unsigned len, bool write)
+{
+	uint8_t *b = buf;
+
+	for (uint64_t a = off; a < off + len; a = (a | 0xfff) + 1)
+		page_of(c, a, write);
+	while (len) {
+		unsigned n = 4096 - (unsigned)(off & 0xfff);
+		uint8_t *p = page_of(c, off, write) + (off & 0xfff);
+
+		if (n > len)
+			n = len;
+		if (write)
+			memcpy(p, b, n);
+		else
+			memcpy(b, p, n);
+		off += n;
+		b += n;
+		len -= n;
+	}
 }
 
 uint64_t emu_read(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
 	uint64_t v = 0;
 
-	memcpy(&v, host_addr(c, off, size, false), size);
+	copy_guest(c, off, &v, size, false);
 	return v;
 }
 
 void emu_write(struct emu_cpu *c, int seg, uint64_t off, unsigned size, uint64_t val)
 {
-	memcpy(host_addr(c, off, size, true), &val, size);
+	copy_guest(c, off, &val, size, true);
 }
 
 void emu_read_bytes(struct emu_cpu *c, int seg, uint64_t off, void *dst, unsigned len)
 {
-	memcpy(dst, host_addr(c, off, len, false), len);
+	copy_guest(c, off, dst, len, false);
 }
 
 void emu_write_bytes(struct emu_cpu *c, int seg, uint64_t off, const void *src, unsigned len)
 {
-	memcpy(host_addr(c, off, len, true), src, len);
+	copy_guest(c, off, (void *)src, len, true);
 }
 
 uint8_t emu_fetch8(struct emu_cpu *c, uint64_t off)
@@ -149,13 +206,14 @@ void emu_write_linear(struct emu_cpu *c, uint64_t lin, unsigned size, uint64_t v
 	emu_write(c, S_DS, lin, size, val);
 }
 
+/* NULL for an operand that crosses a page: the caller then reads and
+ * writes (a split lock, as emu_mmu.c does). */
 void *emu_rmw_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
 	return host_addr(c, off, size, true);
 }
 
-/* A run within one page for REP MOVS: the scratch and code pages are
- * wholly in or out, so the run's bounds check is its first element's. */
+/* A run within one page for REP MOVS (NULL if it crosses one). */
 const void *emu_read_ptr(struct emu_cpu *c, int seg, uint64_t off, unsigned size)
 {
 	return host_addr(c, off, size, false);
@@ -240,6 +298,48 @@ static enum dt_exc exc_class(int vec)
 	}
 }
 
+/* The block path's TLB (translated code reads it inline; nothing else in
+ * this environment does): most cases run with the code, scratch and
+ * read-only pages in it, pointing at the environment's buffers, as
+ * emu_mmu.c would have filled it; a quarter without (every access takes
+ * the emu_read()/emu_write() path), and a quarter with a scratch page not
+ * yet dirty (stores there take that path). Chosen from the case's memory
+ * seed, so a replay does the same. */
+static void fill_tlb(struct dt_env *e, const struct dt_case *k)
+{
+	struct emu_cpu *c = &e->cpu;
+	unsigned mode = (unsigned)(k->mem_seed >> 40) & 3;
+	static const struct {
+		uint64_t lin;
+		size_t off; /* in struct dt_env */
+		bool writable;
+	} pages[] = {
+		{DT_CODE_ADDR, offsetof(struct dt_env, code), true},
+		{DT_SCRATCH_ADDR, offsetof(struct dt_env, scratch[1]), true},
+		{DT_SCRATCH_ADDR + 4096, offsetof(struct dt_env, scratch[0]), true},
+		{DT_RO_ADDR, offsetof(struct dt_env, ro), false},
+	};
+
+	_Static_assert(DT_SCRATCH_SIZE == 2 * 4096 && DT_RO_SIZE == 4096, "pages[]");
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+		c->tlb[i].vpage = ~0ULL;
+	if (mode == 0)
+		return;
+	for (unsigned i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		struct emu_tlb_entry *t = &c->tlb[(pages[i].lin >> 12) & (EMU_TLB_SIZE - 1)];
+
+		t->vpage = pages[i].lin >> 12;
+		t->ppage = pages[i].lin >> 12; /* guest-physical == linear here */
+		t->host = (uint8_t *)e + pages[i].off;
+		t->user = 1;
+		t->writable = pages[i].writable;
+		t->dirty = !(mode == 1 && i == 1 + (k->mem_seed & 1));
+		t->nx = 0;
+		t->global = 0;
+		t->size_shift = 0;
+	}
+}
+
 /* The step path: one emu_step() at a time until rip reaches the end of
  * the code (multi-instruction cases: x87 and block-mode sequences) or an
  * exception is delivered. */
@@ -254,6 +354,61 @@ static void run_steps(struct dt_env *e, const struct dt_case *k)
 	}
 }
 
+/* The decoded-block cache (and translator) of the block-path runs, kept
+ * from one case to the next (dt_emu_reuse) as a vCPU keeps its own: a
+ * case with the code of the one before reruns its translations on new
+ * inputs, and a case with other code finds the blocks at the same
+ * addresses stale and has them decoded and translated again (and the
+ * translator's buffer fills and is emptied now and then). */
+static struct {
+	struct emu_icache *ic;
+	bool no_jit;
+} kept;
+
+void dt_emu_flush(void)
+{
+	struct emu_icache *ic = kept.ic;
+
+	if (!ic)
+		return;
+	if (ic->jit) {
+		const struct emu_jit_stats *st = emu_jit_stats(ic->jit);
+
+		dt_jit_totals.blocks += st->blocks;
+		dt_jit_totals.native += st->native;
+		dt_jit_totals.called += st->called;
+		dt_jit_totals.flushes += st->flushes;
+	}
+	emu_icache_free(ic); /* and the translator */
+	kept.ic = NULL;
+}
+
+/* A cache for case k: the kept one (dt_emu_reuse), else a new one. */
+static struct emu_icache *icache_for(const struct dt_case *k)
+{
+	struct emu_icache *ic;
+
+	if (kept.ic && dt_emu_reuse && kept.no_jit == dt_emu_no_jit) {
+		dt_jit_totals.reused++;
+		dt_emu_last_reused = true;
+		return kept.ic;
+	}
+	dt_emu_last_reused = false;
+	dt_emu_flush();
+	ic = emu_icache_new();
+	if (!ic)
+		return NULL;
+	if (!dt_emu_no_jit) {
+		ic->jit = emu_jit_new(dt_emu_jit_size);
+		ic->jit_after = dt_emu_jit_after;
+		if (ic->jit)
+			dt_jit_totals.available = true;
+	}
+	kept.ic = ic;
+	kept.no_jit = dt_emu_no_jit;
+	return ic;
+}
+
 /* The block path: one emu_run() through the decoded-block cache and the
  * translator, stopped by the first event (see the top of the file). The
  * INT3 after the case delivers #BP with rip after it: that is the normal
@@ -261,17 +416,11 @@ static void run_steps(struct dt_env *e, const struct dt_case *k)
 static void run_blocks(struct dt_env *e, const struct dt_case *k)
 {
 	struct emu_cpu *c = &e->cpu;
-	struct emu_icache *ic = emu_icache_new();
+	struct emu_icache *ic = icache_for(k);
 
 	if (!ic) {
 		e->exc = EXC_MC; /* "other" */
 		return;
-	}
-	if (!dt_emu_no_jit) {
-		ic->jit = emu_jit_new(1u << 20);
-		ic->jit_after = 0;
-		if (ic->jit)
-			dt_jit_totals.available = true;
 	}
 	c->icache = ic;
 	e->stop_on_event = true;
@@ -284,15 +433,7 @@ static void run_blocks(struct dt_env *e, const struct dt_case *k)
 		c->icount--; /* the INT3 is not the case's */
 	}
 	dt_jit_totals.runs++;
-	if (ic->jit) {
-		const struct emu_jit_stats *st = emu_jit_stats(ic->jit);
-
-		dt_jit_totals.blocks += st->blocks;
-		dt_jit_totals.native += st->native;
-		dt_jit_totals.called += st->called;
-	}
 	c->icache = NULL;
-	emu_icache_free(ic); /* and the translator */
 }
 
 void dt_emu_run(const struct dt_case *k, struct dt_result *res)
@@ -307,7 +448,9 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 	}
 	memset(e->code, 0xcc, sizeof(e->code));
 	memcpy(e->code, k->code, k->len);
-	dt_fill_mem(e->mem, k->mem_seed);
+	dt_fill_mem(res->mem, k->mem_seed); /* guest order; res->mem as scratch */
+	memcpy(e->scratch[1], res->mem, 4096);
+	memcpy(e->scratch[0], res->mem + 4096, 4096);
 	dt_fill_ro(e->ro);
 	e->exc = -1;
 	c = &e->cpu;
@@ -331,10 +474,12 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 		c->fpu.st[i][8] = c->fpu.st[i][9] = 0xff;
 	}
 	c->rip = DT_CODE_ADDR;
-	if (block)
+	if (block) {
+		fill_tlb(e, k);
 		run_blocks(e, k);
-	else
+	} else {
 		run_steps(e, k);
+	}
 	res->exc = exc_class(e->exc);
 	if (res->exc == DT_OK && c->rip != DT_CODE_ADDR + k->len)
 		res->exc = DT_EXC_OTHER; /* a jump somewhere: not generated */
@@ -352,6 +497,7 @@ void dt_emu_run(const struct dt_case *k, struct dt_result *res)
 	memset(res->out.fenv, 0, sizeof(res->out.fenv));
 	memcpy(res->out.fenv + 4, &c->fpu.fsw, 2);
 	memcpy(res->out.fenv + 8, &c->fpu.ftw, 2);
-	memcpy(res->mem, e->mem, DT_SCRATCH_SIZE);
+	memcpy(res->mem, e->scratch[1], 4096);
+	memcpy(res->mem + 4096, e->scratch[0], 4096);
 	free(e);
 }

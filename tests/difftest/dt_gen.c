@@ -4,7 +4,14 @@
  * stack, string ops with small counts; SSE2/MMX in dt_gen_sse.c), random
  * operands biased towards edge values, memory operands that point into
  * the scratch area, and the RFLAGS bits the SDM leaves undefined for each
- * instruction. Never emits control transfers or system instructions. */
+ * instruction. Never emits control transfers or system instructions.
+ *
+ * Block mode (dt_gen_seq, at the end): straight-line sequences built from
+ * the same families, one instruction at a time, with the registers that
+ * memory operands and shift counts depend on kept out of every
+ * instruction's reach, each instruction's flag reads and writes tracked
+ * (flag_use) so that no instruction reads a flag an earlier one left
+ * undefined, and the only control transfers Jcc/JMP with displacement 0. */
 #include <string.h>
 
 #include "dt.h"
@@ -876,6 +883,8 @@ static bool flag_use(const struct dt_case *k, const struct seq *s, struct flag_u
 			u->writes = F_CF;
 		} else if (op >= 0x70 && op <= 0x7f) {
 			u->reads = cond_flags(op);
+		} else if (op == 0xe0 || op == 0xe1) { /* LOOPNE, LOOPE */
+			u->reads = F_ZF;
 		}
 		return true;
 	}
@@ -906,12 +915,21 @@ static bool flag_use(const struct dt_case *k, const struct seq *s, struct flag_u
 
 /* Jcc rel8/rel32 with displacement 0: the next instruction either way;
  * sometimes JMP rel8/rel32 0 (it ends the block: the rest of the
- * sequence is the next block). */
+ * sequence is the next block) or LOOPcc/JRCXZ 0. */
 static void gen_jcc0(struct gen *g)
 {
 	unsigned cc = rnd(g->r, 16);
 
 	g->k->family = "jcc0";
+	if (!g->seq->cl_pinned && rnd(g->r, 6) == 0) {
+		/* LOOPNE/LOOPE/LOOP/JRCXZ +0 (RCX holds no shift count here),
+		 * sometimes on ECX (67) */
+		if (rnd(g->r, 4) == 0)
+			emit(g, 0x67);
+		emit(g, (uint8_t)(0xe0 + rnd(g->r, 4)));
+		emit(g, 0);
+		return;
+	}
 	if (rnd(g->r, 8) == 0) {
 		bool near = rnd(g->r, 2);
 
@@ -935,19 +953,27 @@ static void gen_jcc0(struct gen *g)
  * the interpreter, SIGSEGV natively, in the middle of a sequence. */
 static void gen_fault(struct gen *g)
 {
-	static const uint8_t ops[] = {0x8b, 0x89, 0x01, 0x03, 0x85, 0x87, 0xff};
-	uint8_t op = ops[rnd(g->r, sizeof(ops))];
+	/* MOV load/store, ADD both ways, TEST, CMP, XCHG, INC/DEC; with 0F:
+	 * CMOVcc (faults whatever the condition), MOVZX/MOVSX, SETcc, BT imm */
+	static const uint16_t ops[] = {0x8b, 0x89, 0x01, 0x03, 0x85, 0x87, 0xff, 0x39, 0x3b,
+				       0xf40, 0xf4c, 0xfb6, 0xfbf, 0xf94, 0xf9f, 0xfba};
+	uint16_t op = ops[rnd(g->r, sizeof(ops) / sizeof(ops[0]))];
 	unsigned base = g->seq->base[0];
-	unsigned reg = op == 0xff ? rnd(g->r, 2) : pick_reg(g); /* FF: INC/DEC */
-	uint32_t disp = 0x3000 + rnd(g->r, 0x100000); /* past the read-only page too */
+	unsigned reg = op == 0xff ? rnd(g->r, 2) : op == 0xfba ? 4 : pick_reg(g);
+	/* past the read-only page, inside the natively reserved DT_GUARD_SIZE */
+	uint32_t disp = 0x3000 + rnd(g->r, 0x100000);
 
 	g->k->family = "fault";
+	if (op == 0xf40 || op == 0xf4c || op == 0xf94)
+		op = (uint16_t)(op + rnd(g->r, 12) % 4 * 3); /* other conditions */
 	if (rnd(g->r, 2))
 		g->rex |= 0x48;
 	g->rex |= (reg & 8 ? 0x44 : 0) | (base & 8 ? 0x41 : 0);
 	if (g->rex)
 		emit(g, g->rex | 0x40);
-	emit(g, op);
+	if (op > 0xff)
+		emit(g, 0x0f);
+	emit(g, (uint8_t)op);
 	if ((base & 7) == 4) {
 		emit(g, (uint8_t)(0x84 | ((reg & 7) << 3)));
 		emit(g, 0x24);
@@ -956,6 +982,8 @@ static void gen_fault(struct gen *g)
 	}
 	for (unsigned i = 0; i < 4; i++)
 		emit(g, (uint8_t)(disp >> (8 * i)));
+	if (op == 0xfba)
+		emit(g, (uint8_t)rnd(g->r, 256)); /* BT m, imm8 */
 }
 
 /* NOP forms: 90, 66 90, 0F 1F /0 (register or memory operand, which is
@@ -1053,6 +1081,99 @@ static void gen_smc(struct dt_rng *r, struct seq *s, struct dt_case *st, struct 
 	st->len += npad;
 }
 
+/* Calls and returns that go to the next instruction (so the sequence is
+ * still straight-line), placed at offset off of the code: CALL +0
+ * (maybe then POP r: "where am I"), PUSH imm32 of the address after a
+ * RET / RET imm16 (0, 8 or 16 bytes released), LEA r, [rip + d] then
+ * CALL r / JMP r to the address after it; also PUSH RSP then POP RSP or
+ * POP r, and a RET to a non-canonical address (#GP at the RET). Into t,
+ * with t->ninsn. */
+static void gen_ctl(struct dt_rng *r, struct seq *s, struct dt_case *t, unsigned off)
+{
+	struct gen g = {.r = r, .k = t, .seq = s};
+	unsigned reg;
+
+	t->len = 0;
+	t->ninsn = 0;
+	t->flags_undef = 0;
+	t->family = "ctl";
+	switch (rnd(r, 5)) {
+	case 3: /* push rsp (the value before the push); pop rsp or pop r */
+		emit(&g, 0x54);
+		reg = rnd(r, 2) ? R_SP : pick_reg(&g);
+		if (reg & 8)
+			emit(&g, 0x41);
+		emit(&g, (uint8_t)(0x58 + (reg & 7)));
+		t->ninsn = 2;
+		return;
+	case 4: /* mov r, non-canonical; push r; ret: #GP at the RET */
+		reg = pick_reg(&g);
+		emit(&g, (uint8_t)(0x48 | (reg & 8 ? 1 : 0)));
+		emit(&g, (uint8_t)(0xb8 + (reg & 7)));
+		{
+			uint64_t v = 0x8000000000000000ULL >> rnd(r, 16) | dt_rand(r) >> 20;
+
+			for (unsigned i = 0; i < 8; i++)
+				emit(&g, (uint8_t)(v >> (8 * i)));
+		}
+		if (reg & 8)
+			emit(&g, 0x41);
+		emit(&g, (uint8_t)(0x50 + (reg & 7)));
+		emit(&g, 0xc3);
+		t->ninsn = 3;
+		return;
+	case 0: /* call +0 [; pop r] */
+		emit(&g, 0xe8);
+		for (unsigned i = 0; i < 4; i++)
+			emit(&g, 0);
+		t->ninsn = 1;
+		if (rnd(r, 2)) {
+			reg = pick_reg(&g);
+			if (reg & 8)
+				emit(&g, 0x41);
+			emit(&g, (uint8_t)(0x58 + (reg & 7)));
+			t->ninsn++;
+		}
+		return;
+	case 1: { /* push imm32 (the address after the ret); ret [imm16] */
+		bool imm = rnd(r, 2);
+		uint32_t to = (uint32_t)(DT_CODE_ADDR + off + 5 + (imm ? 3 : 1));
+
+		emit(&g, 0x68);
+		for (unsigned i = 0; i < 4; i++)
+			emit(&g, (uint8_t)(to >> (8 * i)));
+		if (imm) {
+			emit(&g, 0xc2);
+			emit(&g, (uint8_t)(8 * rnd(r, 3)));
+			emit(&g, 0);
+		} else {
+			emit(&g, 0xc3);
+		}
+		t->ninsn = 2;
+		return;
+	}
+	default: { /* lea r, [rip + 2 or 3]; call/jmp r */
+		bool call = rnd(r, 2);
+		unsigned n;
+
+		reg = pick_reg(&g);
+		n = reg & 8 ? 3 : 2; /* length of the call/jmp */
+		emit(&g, (uint8_t)(0x48 | (reg & 8 ? 4 : 0)));
+		emit(&g, 0x8d);
+		emit(&g, (uint8_t)(0x05 | ((reg & 7) << 3)));
+		emit(&g, (uint8_t)n);
+		for (unsigned i = 0; i < 3; i++)
+			emit(&g, 0);
+		if (reg & 8)
+			emit(&g, 0x41);
+		emit(&g, 0xff);
+		emit(&g, (uint8_t)((call ? 0xd0 : 0xe0) | (reg & 7)));
+		t->ninsn = 2;
+		return;
+	}
+	}
+}
+
 /* One instruction of a sequence into t (a copy of the sequence's
  * inputs, code empty). reader: prefer the families that read flags. */
 static void gen_one(struct dt_rng *r, struct seq *s, struct dt_case *t, bool reader)
@@ -1117,7 +1238,7 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 	static const unsigned keep_from[] = {6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 	struct gen g0 = {.r = r, .k = k};
 	struct seq s = {0};
-	unsigned want = 2 + rnd(r, 11), fault_at = ~0u, smc_at = ~0u, ro_at = ~0u;
+	unsigned want = 2 + rnd(r, 11), fault_at = ~0u, smc_at = ~0u, ro_at = ~0u, ctl_at = ~0u;
 	uint64_t undef = 0, undef_any = 0;
 	bool wrote_flags = false;
 
@@ -1144,10 +1265,21 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 	s.addr32_base = ~0u;
 	k->in.gpr[s.base[0]] = scratch_ptr(&g0, 2048, 1024);
 	k->in.gpr[s.base[1]] = scratch_ptr(&g0, 2048, 1024);
-	if (rnd(r, 4) == 0) {
+	switch (rnd(r, 8)) {
+	case 0: case 1:
 		/* used with a 67 prefix: only the low 32 bits address */
 		s.addr32_base = s.base[1];
 		k->in.gpr[s.base[1]] |= dt_rand(r) << 32;
+		break;
+	case 2: case 3:
+		/* near the boundary of the two scratch pages: accesses that
+		 * cross it (split in two on the emulator's side) */
+		k->in.gpr[s.base[1]] = scratch_ptr(&g0, 4096 - 64, 128);
+		break;
+	case 4:
+		/* the stack there too: pushes and pops that cross it */
+		k->in.gpr[R_SP] = scratch_ptr(&g0, 4096, 64) & ~(rnd(r, 2) ? 7ULL : 0);
+		break;
 	}
 	k->in.gpr[s.index] = rnd(r, 64);
 	s.keep = (uint16_t)((1u << pick[0]) | (1u << pick[1]) | (1u << pick[2]) | (1u << R_SP));
@@ -1174,6 +1306,8 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 	 * leave every register and flag as they were. */
 	if (rnd(r, 8) == 0)
 		ro_at = rnd(r, want);
+	if (rnd(r, 6) == 0)
+		ctl_at = rnd(r, want);
 
 	k->family = "seq";
 	k->block = true;
@@ -1185,6 +1319,16 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 		bool reader = wrote_flags && rnd(r, 2);
 		unsigned tries = 0;
 
+		if (i == ctl_at) {
+			t = *k;
+			gen_ctl(r, &s, &t, k->len);
+			u.reads = u.writes = 0;
+			if (k->len + t.len > sizeof(k->code))
+				break;
+			seq_append(k, &t, &u, &undef, &undef_any);
+			wrote_flags = false;
+			continue;
+		}
 		if (i == smc_at) {
 			t = *k;
 			v = *k;
@@ -1212,7 +1356,8 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 			} else {
 				gen_one(r, &s, &t, reader && tries < 40);
 			}
-			tries++;
+			if (++tries > 1000)
+				break; /* (never seen: the sequence ends here) */
 			if (!t.len || !flag_use(&t, &s, &u))
 				continue; /* (no such instruction is generated) */
 			if (u.reads & undef)
@@ -1223,7 +1368,7 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 				continue; /* no memory operand */
 			break;
 		}
-		if (k->len + t.len > sizeof(k->code))
+		if (tries > 1000 || k->len + t.len > sizeof(k->code))
 			break;
 		if (s.riprel_at >= 0) {
 			/* [rip + disp32] into the scratch area, from where the
@@ -1231,6 +1376,10 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 			uint64_t next = DT_CODE_ADDR + k->len + t.len;
 			uint64_t to = s.force_riprel ? DT_RO_ADDR + 64 + rnd(r, DT_RO_SIZE - 128)
 						     : scratch_ptr(&g0, 2048, 1024);
+
+			if (rnd(r, 4) == 0) /* just below a page boundary */
+				to = (s.force_riprel ? DT_RO_ADDR : DT_SCRATCH_ADDR + 4096) - 1 -
+				     rnd(r, 16);
 			uint32_t disp = (uint32_t)(to - next);
 
 			memcpy(t.code + s.riprel_at, &disp, 4);
@@ -1240,4 +1389,62 @@ void dt_gen_seq(struct dt_rng *r, struct dt_case *k)
 	}
 	k->flags_undef = undef;
 	k->flags_undef_fault = undef_any;
+	k->keep = s.keep;
+}
+
+/* Whether the immediate of in can change without changing what the
+ * sequence generator assumed (flags written, addresses, block ends):
+ * ALU, TEST, IMUL, MOV and PUSH imm8 immediates, BT's bit offset (not
+ * PUSH imm32 nor MOV r64, imm64: gen_ctl() makes return addresses so). */
+static bool imm_free(const struct emu_insn *in)
+{
+	unsigned r = (in->modrm >> 3) & 7;
+
+	if (!in->imm_len || in->imm_len == 8)
+		return false; /* (MOV r64, imm64: gen_ctl() returns to one) */
+	if (in->map == MAP_0F)
+		return in->op == 0xba;
+	if (in->map != MAP_1B)
+		return false;
+	switch (in->op) {
+	case 0x04: case 0x05: case 0x0c: case 0x0d: case 0x14: case 0x15: case 0x1c: case 0x1d:
+	case 0x24: case 0x25: case 0x2c: case 0x2d: case 0x34: case 0x35: case 0x3c: case 0x3d:
+	case 0x69: case 0x6a: case 0x6b: case 0x80: case 0x81: case 0x83:
+	case 0xa8: case 0xa9: case 0xb0 ... 0xbf: case 0xc6: case 0xc7:
+		return true;
+	case 0xf6: case 0xf7:
+		return r <= 1;
+	default:
+		return false;
+	}
+}
+
+void dt_gen_seq_inputs(struct dt_rng *r, const struct dt_case *from, struct dt_case *k,
+		       bool change_code)
+{
+	unsigned at[DT_CODE_MAX], n = 0, pos = 0;
+
+	*k = *from;
+	for (unsigned i = 0; i < 16; i++)
+		if (!(from->keep & (1u << i)))
+			k->in.gpr[i] = edge_value(r);
+	k->in.rflags = (dt_rand(r) & F_ALL) | 0x202;
+	k->mem_seed = dt_rand(r);
+	if (!change_code || rnd(r, 2))
+		return;
+	/* Half the time one byte of one immediate changes too: the block
+	 * holding it (kept from the case before) is then stale by one byte,
+	 * for the cache's lookup and for a linked jump's check to find. */
+	while (pos < k->len) {
+		struct emu_insn in;
+
+		if (emu_decode_bytes(k->code + pos, k->len - pos, 64, &in) != EMU_DEC_OK)
+			break;
+		if (imm_free(&in))
+			for (unsigned i = in.len - in.imm_len; i < in.len; i++)
+				at[n++] = pos + i;
+		pos += in.len;
+	}
+	if (n)
+		k->code[at[rnd(r, n)]] ^= (uint8_t)(1 + rnd(r, 255));
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -63,16 +64,19 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 /* Runs in the parent before anything is allocated: reserves the fixed
  * addresses (inaccessible), so that the heap, whose start this kernel may
  * randomise above them, can never grow over them. The child then maps
- * over its own copy of the reservation. */
+ * over its own copy of the reservation. The reservation from the code
+ * page on is DT_GUARD_SIZE, so that what lies past the read-only page
+ * (block-mode sequences aim faults there) is never mapped natively. */
 int dt_native_reserve(void)
 {
 	static const struct {
 		uint64_t addr;
 		size_t len;
-	} r[] = {{DT_CODE_ADDR, 4096 + DT_SCRATCH_SIZE + DT_RO_SIZE}, {DT_STATE_ADDR, 4096}};
+	} r[] = {{DT_CODE_ADDR, DT_GUARD_SIZE}, {DT_STATE_ADDR, 4096}};
 
 	_Static_assert(DT_SCRATCH_ADDR == DT_CODE_ADDR + 4096, "code page, then scratch");
 	_Static_assert(DT_RO_ADDR == DT_SCRATCH_ADDR + DT_SCRATCH_SIZE, "then the read-only page");
+	_Static_assert(DT_CODE_ADDR + DT_GUARD_SIZE <= DT_STATE_ADDR, "the guard ends first");
 	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		void *p = mmap((void *)r[i].addr, r[i].len, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
@@ -105,7 +109,7 @@ static enum dt_exc exc_of_signal(int sig)
 	case SIGFPE: return DT_EXC_DE;
 	case SIGSEGV: case SIGBUS: return DT_EXC_GP;
 	case SIGTRAP: return DT_EXC_BP;
-	default: return DT_EXC_OTHER;
+	default: return DT_EXC_OTHER; /* SIGALRM: the case ran too long */
 	}
 }
 
@@ -117,13 +121,16 @@ static void child(const struct dt_case *cases, struct dt_result *res, unsigned f
 	uint8_t *mem = map_fixed(DT_SCRATCH_ADDR, DT_SCRATCH_SIZE, PROT_READ | PROT_WRITE);
 	struct dt_state *st = map_fixed(DT_STATE_ADDR, 4096, PROT_READ | PROT_WRITE);
 	uint8_t *ro = map_fixed(DT_RO_ADDR, DT_RO_SIZE, PROT_READ | PROT_WRITE);
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+	struct sigaction sa;
+	static const int sigs[] = {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGALRM};
+	/* A case that loops (a sequence's return address gone wrong) is
+	 * stopped after 200 ms. */
+	static const struct itimerval limit = {.it_value = {.tv_usec = 200000}};
+	static const struct itimerval off;
 
 	dt_fill_ro(ro);
 	mprotect(ro, DT_RO_SIZE, PROT_READ);
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
-	struct sigaction sa;
-	static const int sigs[] = {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP};
-
 	sigaltstack(&ss, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
@@ -147,13 +154,16 @@ static void child(const struct dt_case *cases, struct dt_result *res, unsigned f
 		st->exit = (uint64_t)(uintptr_t)dt_exit;
 		sig = sigsetjmp(recover, 1);
 		if (sig == 0) {
+			setitimer(ITIMER_REAL, &limit, NULL);
 			dt_enter();
+			setitimer(ITIMER_REAL, &off, NULL);
 			r->exc = DT_OK;
 			r->out = st->regs;
 			r->fault_state = false;
 			r->fault_rip = 0;
 			r->icount = ~0ULL;
 		} else {
+			setitimer(ITIMER_REAL, &off, NULL);
 			r->exc = exc_of_signal(sig);
 			memset(&r->out, 0, sizeof(r->out));
 			r->icount = ~0ULL;

@@ -325,7 +325,9 @@ static void step_uncached(struct emu_cpu *c)
  * an interrupt shadow, stores into the block's page or touches a device
  * (MMIO sets block_break; port I/O ends blocks): so a device that stops
  * the VM from inside an instruction is seen right after it, and a kick
- * from elsewhere within EMU_BLOCK_MAX_INSN instructions. */
+ * from elsewhere within EMU_BLOCK_MAX_INSN instructions, or, when
+ * translated code follows links and the jump cache from block to block,
+ * within emu_run()'s step budget. */
 static void run_block(struct emu_cpu *c, struct emu_block *b)
 {
 	uint64_t mask = b->code_bits == 64 ? ~0ULL : b->code_bits == 16 ? 0xffff : 0xffffffffu;

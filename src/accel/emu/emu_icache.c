@@ -42,11 +42,10 @@ _Static_assert(sizeof(struct emu_block) == 128, "a block is two cache lines");
 
 struct emu_icache *emu_icache_new(void)
 {
-	/* All zero is all empty (code_bits 0 matches no lookup), so the
-	 * table's pages are only touched as blocks are built. */
-	/* Mapped rather than allocated: zero pages (touched only as blocks
-	 * are built), and page-aligned, so each 128-byte block is two whole
-	 * cache lines. */
+	/* All zero is all empty (code_bits 0 matches no lookup). Mapped
+	 * rather than allocated: zero pages, touched only as blocks are
+	 * built, and page-aligned, so each 128-byte block is two whole cache
+	 * lines. */
 	void *p = mmap(NULL, sizeof(struct emu_icache), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 

@@ -1,13 +1,16 @@
 /* The software CPU's block translator: x86-64 host code for a decoded
  * block (see emu_jit.h for what it promises).
  *
- * Translated code is a function void f(struct emu_cpu *c). Inside it
- * rbx holds c and r12 the rip of the block's first instruction (the
- * block is keyed by guest-physical address, so the same code serves
- * every linear alias: each instruction's rip is r12 + its offset); r13
- * keeps a memory operand's address across a call. Guest registers and
+ * Translated code is a function void f(struct emu_cpu *c, page). Inside
+ * it rbx holds c, r12 the rip of the block's first instruction (the block
+ * is keyed by guest-physical address, so the same code serves every
+ * linear alias: each instruction's rip is r12 + its offset) and r14 the
+ * host address of the block's guest page; r13 keeps a memory operand's
+ * address and r15 a call's target across a call to C. Guest registers and
  * flags stay in struct emu_cpu; rax, rcx, rdx, rsi, rdi and r8 are
- * scratch. The stack is 16-byte aligned at every call.
+ * scratch. The stack is 16-byte aligned at every call. Links, the jump
+ * cache's dispatch code and the entry from C at a link entry all keep
+ * that frame (five saved registers), so every exit restores it.
  *
  * Flags. A translated ALU instruction runs the same operation on the
  * host, which sets the flags the guest instruction defines exactly as the
@@ -1000,7 +1003,7 @@ static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct pla
 static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct plan *p)
 {
 	greg_load(x, in, p->dreg, p->size, H_AX);
-	j_unary(&x->a, p->size, p->aop < 2, p->aop < 2 ? p->aop : p->aop, H_AX);
+	j_unary(&x->a, p->size, p->aop < 2, p->aop, H_AX);
 	if (p->save_flags)
 		flags_capture(x);
 	greg_store(x, in, p->dreg, p->size, H_AX);

@@ -109,7 +109,7 @@ static enum dt_exc exc_of_signal(int sig)
 	case SIGFPE: return DT_EXC_DE;
 	case SIGSEGV: case SIGBUS: return DT_EXC_GP;
 	case SIGTRAP: return DT_EXC_BP;
-	default: return DT_EXC_OTHER; /* SIGALRM: the case ran too long */
+	default: return DT_EXC_OTHER; /* SIGVTALRM: the case ran too long */
 	}
 }
 
@@ -123,9 +123,10 @@ static void child(const struct dt_case *cases, struct dt_result *res, unsigned f
 	uint8_t *ro = map_fixed(DT_RO_ADDR, DT_RO_SIZE, PROT_READ | PROT_WRITE);
 	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
 	struct sigaction sa;
-	static const int sigs[] = {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGALRM};
+	static const int sigs[] = {SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGVTALRM};
 	/* A case that loops (a sequence's return address gone wrong) is
-	 * stopped after 200 ms. */
+	 * stopped after 200 ms of its own CPU time (not wall-clock time: a
+	 * busy machine must not stop a case that is only waiting). */
 	static const struct itimerval limit = {.it_value = {.tv_usec = 200000}};
 	static const struct itimerval off;
 
@@ -154,16 +155,16 @@ static void child(const struct dt_case *cases, struct dt_result *res, unsigned f
 		st->exit = (uint64_t)(uintptr_t)dt_exit;
 		sig = sigsetjmp(recover, 1);
 		if (sig == 0) {
-			setitimer(ITIMER_REAL, &limit, NULL);
+			setitimer(ITIMER_VIRTUAL, &limit, NULL);
 			dt_enter();
-			setitimer(ITIMER_REAL, &off, NULL);
+			setitimer(ITIMER_VIRTUAL, &off, NULL);
 			r->exc = DT_OK;
 			r->out = st->regs;
 			r->fault_state = false;
 			r->fault_rip = 0;
 			r->icount = ~0ULL;
 		} else {
-			setitimer(ITIMER_REAL, &off, NULL);
+			setitimer(ITIMER_VIRTUAL, &off, NULL);
 			r->exc = exc_of_signal(sig);
 			memset(&r->out, 0, sizeof(r->out));
 			r->icount = ~0ULL;

@@ -485,6 +485,32 @@ static void emit_epilogue(struct jctx *x)
 #define JC(field) ((int32_t)(offsetof(struct emu_icache, jcache) + \
 			     offsetof(struct emu_jcache_entry, field)))
 
+/* The TLB entry for the linear address in rdx, as emu_tlb_hit() finds it
+ * with the privilege check of an access at the current CPL: leaves rax =
+ * rdx >> 12 and entry = c + its index * its size (fields at TLB(field)),
+ * and adds to miss[] the jumps taken when it does not hold that page or
+ * refuses a CPL 3 access. */
+static void tlb_lookup(struct jasm *a, unsigned entry, uint8_t **miss, unsigned *n)
+{
+	uint8_t *user_ok;
+
+	j_mov_rr(a, H_AX, H_DX);
+	j_shift(a, 8, 5, H_AX, false, 12);                    /* rax = page */
+	j_op_reg(a, 4, "\x89", 1, H_AX, entry);
+	j_alu_ri(a, 4, 4, entry, EMU_TLB_SIZE - 1);
+	j_op_reg(a, 4, "\x6b", 1, entry, entry);               /* imul entry, entry, imm8 */
+	j8(a, (uint8_t)sizeof(struct emu_tlb_entry));
+	j_alu_rr(a, 8, 0, entry, H_BX);
+	j_op_mem(a, 8, "\x3b", 1, H_AX, entry, TLB(vpage));    /* cmp rax, [vpage] */
+	miss[(*n)++] = j_jump(a, 0x5);
+	j_op_mem(a, 4, "\x83", 1, 7, H_BX, CPU(cpl));          /* cmp dword [cpl], 3 */
+	j8(a, 3);
+	user_ok = j_jump(a, 0x5);
+	j_cmp8_mem_imm(a, entry, TLB(user), 0);
+	miss[(*n)++] = j_jump(a, 0x4);
+	j_patch(user_ok, a->p);
+}
+
 /* Shared by every translation's exits to an address known only at run
  * time, in 64-bit code (RET, CALL and branches to other pages): c->rip is
  * set and the instructions counted. Within emu_run()'s step budget, the
@@ -494,7 +520,7 @@ static void emit_epilogue(struct jctx *x)
  * compares its bytes; else back to the dispatcher. */
 static void emit_dispatch(struct jasm *a)
 {
-	uint8_t *out[10], *user_ok;
+	uint8_t *out[10];
 	unsigned n = 0;
 
 	j_load(a, 8, H_AX, H_BX, CPU(icount));
@@ -515,23 +541,9 @@ static void emit_dispatch(struct jasm *a)
 	j_load(a, 8, H_SI, H_CX, JC(chain));
 	j_op_reg(a, 8, "\x85", 1, H_SI, H_SI);
 	out[n++] = j_jump(a, 0x4);
-	j_mov_rr(a, H_AX, H_DX);                                  /* TLB entry */
-	j_shift(a, 8, 5, H_AX, false, 12);
-	j_op_reg(a, 4, "\x89", 1, H_AX, H_DI);
-	j_alu_ri(a, 4, 4, H_DI, EMU_TLB_SIZE - 1);
-	j_op_reg(a, 4, "\x6b", 1, H_DI, H_DI);
-	j8(a, (uint8_t)sizeof(struct emu_tlb_entry));
-	j_alu_rr(a, 8, 0, H_DI, H_BX);
-	j_op_mem(a, 8, "\x3b", 1, H_AX, H_DI, TLB(vpage));
-	out[n++] = j_jump(a, 0x5);
+	tlb_lookup(a, H_DI, out, &n);
 	j_cmp8_mem_imm(a, H_DI, TLB(nx), 0);
 	out[n++] = j_jump(a, 0x5);
-	j_op_mem(a, 4, "\x83", 1, 7, H_BX, CPU(cpl));
-	j8(a, 3);
-	user_ok = j_jump(a, 0x5);
-	j_cmp8_mem_imm(a, H_DI, TLB(user), 0);
-	out[n++] = j_jump(a, 0x4);
-	j_patch(user_ok, a->p);
 	j_load(a, 8, H_AX, H_DI, TLB(ppage));
 	j_op_mem(a, 8, "\x3b", 1, H_AX, H_CX, JC(ppage));
 	out[n++] = j_jump(a, 0x5);
@@ -580,6 +592,16 @@ static void exit_dynamic(struct jctx *x, unsigned n)
 	exit_to(x, -1, n, false, 0);
 	if (x->code_bits == 64 && x->nexits)
 		x->exits[x->nexits - 1].dispatch = true;
+}
+
+/* Records where the block's first instruction starts (rip in r12), for
+ * fault recovery, as emu_run() does before a block: for entries that do
+ * not come from emu_run() (links, the jump cache, a loop back). */
+static void mark_block_start(struct jctx *x)
+{
+	j_store(&x->a, 8, H_R12, H_BX, CPU(insn_rip));
+	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
+	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
 }
 
 /* Records the start of the instruction for fault recovery (the block's
@@ -700,7 +722,6 @@ static void tlb_inline(struct jctx *x, unsigned seg, unsigned size, bool write, 
 		       unsigned *nslow)
 {
 	unsigned n = 0;
-	uint8_t *user_ok;
 
 	if (x->code_bits == 32) {
 		/* 32-bit code: only protected mode with a flat data segment
@@ -735,21 +756,7 @@ static void tlb_inline(struct jctx *x, unsigned seg, unsigned size, bool write, 
 		j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)(4096 - size));
 		slow[n++] = j_jump(&x->a, 0x7);
 	}
-	j_mov_rr(&x->a, H_AX, H_DX);                          /* rax = page */
-	j_shift(&x->a, 8, 5, H_AX, false, 12);
-	j_op_reg(&x->a, 4, "\x89", 1, H_AX, H_CX);            /* rcx = entry */
-	j_alu_ri(&x->a, 4, 4, H_CX, EMU_TLB_SIZE - 1);
-	j_op_reg(&x->a, 4, "\x6b", 1, H_CX, H_CX);            /* imul ecx, ecx, imm8 */
-	j8(&x->a, (uint8_t)sizeof(struct emu_tlb_entry));
-	j_alu_rr(&x->a, 8, 0, H_CX, H_BX);
-	j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_CX, TLB(vpage)); /* cmp rax, [vpage] */
-	slow[n++] = j_jump(&x->a, 0x5);
-	j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, CPU(cpl));     /* cmp dword [cpl], 3 */
-	j8(&x->a, 3);
-	user_ok = j_jump(&x->a, 0x5);
-	j_cmp8_mem_imm(&x->a, H_CX, TLB(user), 0);
-	slow[n++] = j_jump(&x->a, 0x4);
-	j_patch(user_ok, x->a.p);
+	tlb_lookup(&x->a, H_CX, slow, &n);                    /* rcx = entry */
 	if (write) {
 		j_cmp8_mem_imm(&x->a, H_CX, TLB(dirty), 0);
 		slow[n++] = j_jump(&x->a, 0x4);
@@ -1148,9 +1155,7 @@ static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken
 		 * a store of this vCPU into its page ends the block before
 		 * here, and writes by others are cross-modifying code, seen
 		 * after this CPU serializes (back through the dispatcher). */
-		j_store(&x->a, 8, H_R12, H_BX, CPU(insn_rip));
-		j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
-		j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
+		mark_block_start(x);
 		j_patch(j_jump(&x->a, -1), x->body);
 	} else {
 		uint64_t *slot = &x->slots[x->nslots++];
@@ -1224,11 +1229,7 @@ static void emit_chain_entry(struct jctx *x)
 		differs[nd++] = j_jump(&x->a, 0x5);
 		i = at + w;
 	}
-	/* As emu_run() does before a block: where its first instruction
-	 * starts, for fault recovery. */
-	j_store(&x->a, 8, H_R12, H_BX, CPU(insn_rip));
-	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
-	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
+	mark_block_start(x);
 	j_patch(j_jump(&x->a, -1), x->body);
 	for (unsigned d = 0; d < nd; d++)
 		j_patch(differs[d], x->a.p);

@@ -52,17 +52,6 @@ static struct dt_env *env_of(struct emu_cpu *c)
 	return (struct dt_env *)((char *)c - offsetof(struct dt_env, cpu));
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-/* emu_paging.c's, for the core files that use it (not linked here). */
-bool emu_is_canonical(uint64_t lin);
-bool emu_is_canonical(uint64_t lin)
-{
-	return canonical(lin);
-}
 
 /* The host page of guest page lin >> 12 (any address in it), checked for
  * the access: raises #GP (non-canonical) or #PF (not mapped, or a write
@@ -88,7 +77,7 @@ static uint8_t *page_of(struct emu_cpu *c, uint64_t lin, bool write)
 		return e->scratch[page == DT_SCRATCH_ADDR];
 	if (page == DT_RO_ADDR && !write)
 		return e->ro;
-	if (!canonical(lin))
+	if (!emu_is_canonical(lin))
 		emu_raise(c, EXC_GP, 0);
 	c->cr2 = lin;
 	emu_raise(c, EXC_PF, page == DT_RO_ADDR ? 7 : write ? 6 : 4); /* user | write | present */
@@ -101,7 +90,7 @@ static uint8_t *host_addr(struct emu_cpu *c, uint64_t off, unsigned len, bool wr
 	uint64_t last = off + len - 1;
 	uint8_t *p;
 
-	if (!canonical(off) || !canonical(last))
+	if (!emu_is_canonical(off) || !emu_is_canonical(last))
 		emu_raise(c, EXC_GP, 0);
 	p = page_of(c, off, write);
 	if ((off >> 12) == (last >> 12))

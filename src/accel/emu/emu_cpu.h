@@ -87,6 +87,12 @@ struct emu_tlb_entry {
 
 struct emu_vm; /* emu_accel.c */
 
+/* Whether a linear address is canonical (bits 63-47 all equal). */
+static inline bool emu_is_canonical(uint64_t lin)
+{
+	return (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+}
+
 struct emu_cpu {
 	/* Architectural state. */
 	uint64_t gpr[16];

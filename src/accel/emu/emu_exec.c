@@ -54,17 +54,12 @@ uint64_t emu_stack_peek(struct emu_cpu *c, unsigned off, unsigned size)
 	return emu_read(c, S_SS, (c->gpr[R_SP] + off) & addr_mask(as), size);
 }
 
-static inline bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 void emu_jump_near(struct emu_cpu *c, uint64_t target, unsigned opsize)
 {
 	if (opsize < 8)
 		target &= size_mask(opsize);
 	if (c->mode == MODE_LONG64) {
-		if (!canonical(target))
+		if (!emu_is_canonical(target))
 			emu_raise(c, EXC_GP, 0);
 	} else if (target > c->seg[S_CS].limit) {
 		emu_raise(c, EXC_GP, 0);

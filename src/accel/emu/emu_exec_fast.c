@@ -194,17 +194,12 @@ static bool incdec_reg(struct emu_cpu *c, const struct emu_insn *in)
 
 /* ---- control and stack (64-bit code) ---- */
 
-static inline bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 static bool jcc64(struct emu_cpu *c, const struct emu_insn *in)
 {
 	if (emu_cond(c, in->op & 0xf)) {
 		uint64_t target = c->rip + in->imm;
 
-		if (!canonical(target))
+		if (!emu_is_canonical(target))
 			emu_raise(c, EXC_GP, 0);
 		c->rip = target;
 	}
@@ -243,7 +238,7 @@ static bool call64(struct emu_cpu *c, const struct emu_insn *in)
 	uint64_t ret = c->rip, target = ret + in->imm;
 	uint64_t sp = c->gpr[R_SP] - 8;
 
-	if (!canonical(target))
+	if (!emu_is_canonical(target))
 		emu_raise(c, EXC_GP, 0);
 	c->rip = target;
 	emu_write(c, S_SS, sp, 8, ret);
@@ -256,7 +251,7 @@ static bool ret64(struct emu_cpu *c, const struct emu_insn *in)
 	uint64_t sp = c->gpr[R_SP];
 	uint64_t target = emu_read(c, S_SS, sp, 8);
 
-	if (!canonical(target))
+	if (!emu_is_canonical(target))
 		emu_raise(c, EXC_GP, 0);
 	c->gpr[R_SP] = sp + 8;
 	c->rip = target;

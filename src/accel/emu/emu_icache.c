@@ -91,7 +91,7 @@ bool emu_icache_run_cached(struct emu_cpu *c, struct emu_icache *ic)
 	uint64_t rip = c->rip, before = c->icount;
 	struct emu_jcache_entry *e = &ic->jcache[jcache_index(rip)];
 
-	if (e->rip != rip || !e->chain || (uint64_t)((int64_t)(rip << 16) >> 16) != rip)
+	if (e->rip != rip || !e->chain || !emu_is_canonical(rip))
 		return false;
 	/* The fetch check of emu_fetch_ptr() in 64-bit code: a TLB entry
 	 * allowing execution at this privilege, RAM, the same page. */

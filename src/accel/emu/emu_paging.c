@@ -16,11 +16,6 @@
 #define PTE_XD (1ULL << 63)
 #define ADDR_4K 0x000ffffffffff000ULL
 
-bool emu_is_canonical(uint64_t lin)
-{
-	return (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
-}
-
 /* One paging-structure entry as read during a walk. */
 struct walk_entry {
 	uint64_t val;

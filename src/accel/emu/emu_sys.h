@@ -55,7 +55,6 @@ int emu_translate(struct emu_cpu *c, uint64_t lin, enum emu_access acc, bool use
 /* As emu_translate, but raises #PF (with CR2) on failure. */
 void emu_translate_or_fault(struct emu_cpu *c, uint64_t lin, enum emu_access acc, bool user,
 			    struct emu_xlate *out);
-bool emu_is_canonical(uint64_t lin);
 
 /* ---- emu_mmu.c ---- */
 /* Guest-physical accesses (RAM, else MMIO through c->io). len 1..8. */

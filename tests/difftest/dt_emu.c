@@ -312,8 +312,10 @@ static void fill_tlb(struct dt_env *e, const struct dt_case *k)
 	_Static_assert(DT_SCRATCH_SIZE == 2 * 4096 && DT_RO_SIZE == 4096, "pages[]");
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 		c->tlb[i].vpage = ~0ULL;
-	if (mode == 0)
+	if (mode == 0) {
+		emu_tlb_sync_fast(c);
 		return;
+	}
 	for (unsigned i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
 		struct emu_tlb_entry *t = &c->tlb[(pages[i].lin >> 12) & (EMU_TLB_SIZE - 1)];
 
@@ -327,6 +329,7 @@ static void fill_tlb(struct dt_env *e, const struct dt_case *k)
 		t->global = 0;
 		t->size_shift = 0;
 	}
+	emu_tlb_sync_fast(c);
 }
 
 /* The step path: one emu_step() at a time until rip reaches the end of

@@ -131,7 +131,9 @@ static void test_same_as_uncached(void **state)
 		const struct emu_jit_stats *js = emu_jit_stats(c->icache->jit);
 
 		assert_int_equal(js->blocks, 4);
-		assert_true(js->native >= 4); /* mov cx, inc si, xor di, si, add */
+		/* mov cx, inc si, xor di, si (16-bit code: instructions with
+		 * a memory operand call the interpreter) */
+		assert_true(js->native >= 3);
 	}
 	rig_free(rig[0]);
 	rig_free(rig[1]);

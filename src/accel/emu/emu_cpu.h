@@ -85,6 +85,18 @@ struct emu_tlb_entry {
 	uint8_t size_shift; /* added by emusys: log2(page size / 4 KiB) of the mapping (0, 9, 10, 18) */
 };
 
+/* For translated code, one entry of tlb[] as one privilege may use it
+ * without further checks: read and write hold the page's linear address
+ * with its low 12 bits set (lin | 0xfff) when a read, or a write, of the
+ * page is allowed, it is RAM, and for a write the page is writable and
+ * already dirty; else 0 (never equal to such a value). host = the linear
+ * address + addend. Zero-filled means empty. */
+struct emu_fast_tlb_entry {
+	uint64_t read, write;
+	uint64_t addend;
+	uint64_t unused; /* 32 bytes: an index is a shift */
+};
+
 struct emu_vm; /* emu_accel.c */
 
 /* Whether a linear address is canonical (bits 63-47 all equal). */
@@ -140,6 +152,10 @@ struct emu_cpu {
 
 	/* Paging */
 	struct emu_tlb_entry tlb[EMU_TLB_SIZE];
+	/* The TLB as translated code reads it (emu_jit.c), kept beside tlb[]
+	 * by emu_paging.c: see struct emu_fast_tlb_entry. [0] for CPL 0-2,
+	 * [1] for CPL 3. */
+	struct emu_fast_tlb_entry ftlb[2][EMU_TLB_SIZE];
 
 	/* Environment */
 	struct guest_mem *mem;
@@ -182,6 +198,37 @@ struct emu_cpu {
 	const uint8_t *code_page_host;
 	void **jit_link_slot;
 };
+
+/* ftlb[][i] from tlb[i] (struct emu_fast_tlb_entry); whoever changes
+ * tlb[i] calls it. A supervisor write needs the page writable even when
+ * CR0.WP is clear (the C path handles that case). */
+static inline void emu_fast_tlb_set(struct emu_cpu *c, unsigned i)
+{
+	const struct emu_tlb_entry *e = &c->tlb[i];
+	struct emu_fast_tlb_entry *sup = &c->ftlb[0][i], *user = &c->ftlb[1][i];
+
+	*sup = (struct emu_fast_tlb_entry){0};
+	*user = (struct emu_fast_tlb_entry){0};
+	if (e->vpage == ~0ULL || !e->host)
+		return;
+	uint64_t tag = (e->vpage << 12) | 0xfff;
+
+	sup->addend = user->addend = (uint64_t)(uintptr_t)e->host - (e->vpage << 12);
+	sup->read = tag;
+	sup->write = e->writable && e->dirty ? tag : 0;
+	if (e->user) {
+		user->read = tag;
+		user->write = sup->write;
+	}
+}
+
+/* Recomputes all of ftlb[] from tlb[] (for code that fills tlb[]
+ * itself). */
+static inline void emu_tlb_sync_fast(struct emu_cpu *c)
+{
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+		emu_fast_tlb_set(c, i);
+}
 
 /* CPUID feature bits for instruction-set features: emu_cpuid.c (emusys)
  * advertises exactly these plus the system features it implements itself

@@ -11,7 +11,7 @@
 
 /* Instructions per block at most: also the longest run between two
  * checks for pending interrupts. */
-#define EMU_BLOCK_MAX_INSN 16
+#define EMU_BLOCK_MAX_INSN 32
 /* Code bytes per block at most (the copy kept to validate the block). */
 #define EMU_BLOCK_MAX_BYTES 96
 /* Blocks per vCPU (direct-mapped, a power of two). */

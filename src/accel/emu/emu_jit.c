@@ -73,7 +73,7 @@ static size_t emit_enter_linked(uint8_t *p)
 }
 
 /* Room a block's code may need at most: checked before translating. */
-#define BLOCK_CODE_MAX 8192
+#define BLOCK_CODE_MAX 32768
 
 
 struct emu_jit *emu_jit_new(size_t bytes)
@@ -426,6 +426,14 @@ static void flag_effects(struct plan *p)
 		     p->kind >= K_PUSH || p->dst == O_MEM || p->src == O_MEM;
 }
 
+/* Whether the instruction accesses memory (it then has a fast path and
+ * a slow path). */
+static bool touches_memory(const struct plan *p)
+{
+	return p->kind != K_CALL && p->kind != K_LEA &&
+	       (p->dst == O_MEM || p->src == O_MEM || p->kind >= K_PUSH);
+}
+
 /* ---- code generation ---- */
 
 struct exit_fix {
@@ -433,6 +441,7 @@ struct exit_fix {
 	uint8_t n;        /* instructions completed and not yet counted */
 	bool set_rip;     /* store rip = r12 + rip_off (else c->rip is set) */
 	bool dispatch;    /* on through emit_dispatch() rather than return */
+	bool stored;      /* the cached registers are in memory already */
 	uint16_t rip_off;
 };
 
@@ -444,7 +453,19 @@ struct taken_fix {
 	uint64_t rel;
 };
 
-#define MAX_EXITS (EMU_BLOCK_MAX_INSN * 3 + 1)
+/* The slow path of an instruction with a fast path for its memory
+ * access: the whole instruction in the interpreter, then back to the end
+ * of the instruction's code (or out of the block). */
+struct slow_fix {
+	uint8_t *at[2];  /* the jumps to it */
+	unsigned nat;
+	uint8_t *back;
+	uint8_t k, counted;
+	uint16_t off, next_off;
+	bool leaves;     /* the instruction ends the block */
+};
+
+#define MAX_EXITS (EMU_BLOCK_MAX_INSN * 3 + 2)
 
 struct jctx {
 	struct jasm a;
@@ -460,12 +481,23 @@ struct jctx {
 	unsigned ntaken;
 	uint8_t *ud_at[EMU_BLOCK_MAX_INSN];
 	unsigned nud;
+	struct slow_fix slow[EMU_BLOCK_MAX_INSN];
+	unsigned nslow;
+	uint32_t segs_read, segs_written; /* by fast paths (1 << segment) */
 	const uint8_t *dispatch;    /* emit_dispatch() */
 	struct emu_insn *insn_copy; /* data area: the called instructions */
 	unsigned ncopies;
 	uint64_t *slots;            /* data area: link slots */
 	unsigned nslots, max_slots;
-	uint8_t *body;              /* where the instructions' code starts */
+	uint8_t *body;              /* where the block's code starts (emit_view()) */
+	uint8_t *body_loop;         /* the same after emit_view() */
+	bool calls;                 /* the block has called instructions */
+	int8_t host_of[16];         /* guest register -> host register, -1 */
+	uint16_t cached, written;   /* guest registers kept in host ones; of
+				     * those, the ones the block may change */
+	bool regs_in_memory;        /* exits made now need not store them */
+	bool flags_cached;          /* rflags lives in r13 (read or written) */
+	bool flags_written;         /* and the block may change it */
 };
 
 /* Restores the host registers the entry saved and returns. */
@@ -582,6 +614,7 @@ static void exit_to(struct jctx *x, int cc, unsigned n, bool set_rip, uint16_t r
 	e->n = (uint8_t)(n - x->counted);
 	e->set_rip = set_rip;
 	e->dispatch = false;
+	e->stored = x->regs_in_memory;
 	e->rip_off = rip_off;
 }
 
@@ -594,31 +627,82 @@ static void exit_dynamic(struct jctx *x, unsigned n)
 		x->exits[x->nexits - 1].dispatch = true;
 }
 
-/* Records where the block's first instruction starts (rip in r12), for
- * fault recovery, as emu_run() does before a block: for entries that do
- * not come from emu_run() (links, the jump cache, a loop back). */
-static void mark_block_start(struct jctx *x)
+/* ---- guest registers in host registers ----
+ * The guest registers a block uses most live in these host registers
+ * from the block's start (after emit_view()) to its exits: loaded there,
+ * and the ones it may change stored back before every exit, before every
+ * call to C that may read them (called instructions, slow paths,
+ * emu_raise()) and reloaded after one that may change them. */
+static const uint8_t cache_pool[] = { H_R8, H_R9, H_R10, H_R11 };
+
+static void cache_store(struct jctx *x)
 {
-	j_store(&x->a, 8, H_R12, H_BX, CPU(insn_rip));
-	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
-	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
+	for (unsigned r = 0; r < 16; r++)
+		if (x->written & (1u << r))
+			j_store(&x->a, 8, (unsigned)x->host_of[r], H_BX, GPR(r));
+	if (x->flags_written)
+		j_store(&x->a, 8, H_R13, H_BX, CPU(rflags));
 }
 
-/* Records the start of the instruction for fault recovery (the block's
- * first one is recorded by emu_run()). */
+static void cache_load(struct jctx *x)
+{
+	for (unsigned r = 0; r < 16; r++)
+		if (x->cached & (1u << r))
+			j_load(&x->a, 8, (unsigned)x->host_of[r], H_BX, GPR(r));
+	if (x->flags_cached)
+		j_load(&x->a, 8, H_R13, H_BX, CPU(rflags));
+}
+
+/* host reg h = all of guest register r. */
+static void greg_full_load(struct jctx *x, unsigned r, unsigned h)
+{
+	if (x->host_of[r] >= 0)
+		j_mov_rr(&x->a, h, (unsigned)x->host_of[r]);
+	else
+		j_load(&x->a, 8, h, H_BX, GPR(r));
+}
+
+/* all of guest register r = host reg h. */
+static void greg_full_store(struct jctx *x, unsigned r, unsigned h)
+{
+	if (x->host_of[r] >= 0) {
+		if (!(x->written & (1u << r)))
+			abort(); /* the pre-pass missed a write: a translator bug */
+		j_mov_rr(&x->a, (unsigned)x->host_of[r], h);
+	} else {
+		j_store(&x->a, 8, h, H_BX, GPR(r));
+	}
+}
+
+/* guest register r += imm (all 64 bits; flags are not the guest's). */
+static void greg_full_add(struct jctx *x, unsigned r, int32_t imm)
+{
+	if (x->host_of[r] >= 0) {
+		if (!(x->written & (1u << r)))
+			abort();
+		j_alu_ri(&x->a, 8, 0, (unsigned)x->host_of[r], imm);
+	} else {
+		j_alu_mem_imm(&x->a, 0, H_BX, GPR(r), imm);
+	}
+}
+
+/* Records the start of the instruction for fault recovery, before
+ * anything that may raise (a call to C): its rip and rsp, and the
+ * instructions before it counted, so that c->icount is right if it
+ * faults. */
 static void mark_start(struct jctx *x)
 {
-	if (x->marked || x->k == 0)
+	if (x->marked)
 		return;
 	x->marked = true;
-	/* The instructions before it have completed: counted now, so that
-	 * c->icount is right if this one faults. */
-	j_op_mem(&x->a, 8, "\x83", 1, 0, H_BX, CPU(icount));   /* add qword [icount], imm8 */
-	j8(&x->a, (uint8_t)(x->k - x->counted));
+	if (x->k > x->counted) {
+		j_op_mem(&x->a, 8, "\x83", 1, 0, H_BX, CPU(icount)); /* add qword [icount], imm8 */
+		j8(&x->a, (uint8_t)(x->k - x->counted));
+	}
 	x->counted = x->k;
 	rip_at(x, H_AX, x->off);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rip));
-	j_load(&x->a, 8, H_AX, H_BX, GPR(R_SP));
+	greg_full_load(x, R_SP, H_AX);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
 }
 
@@ -631,12 +715,99 @@ static int32_t greg(const struct emu_insn *in, unsigned r, unsigned size)
 	return GPR(r);
 }
 
+/* The whole guest register an operand names, and the operand's byte
+ * offset in it (1 for AH, CH, DH, BH). */
+static unsigned greg_whole(const struct emu_insn *in, unsigned r, unsigned size,
+			   unsigned *byte)
+{
+	*byte = size == 1 && !in->rex && r >= 4 && r < 8;
+	return *byte ? r - 4 : r;
+}
+
+/* Counts a use of guest register r (size bytes, as named by in) in
+ * uses[], and in *written if it is written. */
+static void count_use(const struct emu_insn *in, unsigned r, unsigned size, bool write,
+		      unsigned uses[16], uint16_t *written)
+{
+	unsigned byte, w = greg_whole(in, r, size, &byte);
+
+	uses[w]++;
+	if (write)
+		*written |= (uint16_t)(1u << w);
+}
+
+/* Which guest registers the block keeps in host registers: the ones its
+ * translated instructions use most (x->host_of, cached, written). */
+static void choose_cached(struct jctx *x, const struct plan *plan)
+{
+	unsigned uses[16] = {0};
+	uint16_t written = 0;
+	const struct emu_block *b = x->b;
+
+	memset(x->host_of, -1, sizeof(x->host_of));
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		const struct emu_insn *in = &b->code->insn[k];
+		const struct plan *p = &plan[k];
+		bool mem = p->dst == O_MEM || p->src == O_MEM || p->kind == K_LEA;
+
+		if (p->kind == K_CALL || p->kind == K_NOP || p->kind == K_JCC || p->kind == K_JMP)
+			continue;
+		if (p->kind >= K_PUSH) {
+			count_use(in, R_SP, 8, true, uses, &written);
+			if (p->kind == K_PUSH || p->kind == K_POP)
+				count_use(in, p->dreg, 8, p->kind == K_POP, uses, &written);
+			continue;
+		}
+		if (mem && in->base != NO_REG)
+			count_use(in, in->base, 8, false, uses, &written);
+		if (mem && in->index != NO_REG)
+			count_use(in, in->index, 8, false, uses, &written);
+		if (p->src == O_REG)
+			count_use(in, p->sreg, p->kind == K_MOVX ? p->ssize : p->size, false, uses,
+				  &written);
+		if (p->dst == O_REG)
+			count_use(in, p->dreg, p->size, !p->nostore, uses, &written);
+		if (p->kind == K_SHIFT && p->by_cl)
+			count_use(in, R_CX, 1, false, uses, &written);
+	}
+	for (unsigned i = 0; i < sizeof(cache_pool); i++) {
+		unsigned best = 16;
+
+		for (unsigned r = 0; r < 16; r++)
+			if (uses[r] && x->host_of[r] < 0 && (best == 16 || uses[r] > uses[best]))
+				best = r;
+		if (best == 16)
+			break;
+		x->host_of[best] = (int8_t)cache_pool[i];
+		x->cached |= (uint16_t)(1u << best);
+	}
+	x->written = written & x->cached;
+}
+
 /* host reg = guest register r (size bytes), zero-extended. */
 static void greg_load(struct jctx *x, const struct emu_insn *in, unsigned r, unsigned size,
 		      unsigned h)
 {
 	int32_t d = greg(in, r, size);
+	unsigned byte, w = greg_whole(in, r, size, &byte);
+	int g = x->host_of[w];
 
+	if (g >= 0) {
+		if (size == 8) {
+			j_mov_rr(&x->a, h, (unsigned)g);
+		} else if (size == 4) {
+			j_op_reg(&x->a, 4, "\x89", 1, (unsigned)g, h);      /* mov h32, g32 */
+		} else if (size == 2) {
+			j_op_reg(&x->a, 4, "\x0f\xb7", 2, h, (unsigned)g);  /* movzx h32, g16 */
+		} else if (!byte) {
+			j_op_reg(&x->a, 4, "\x0f\xb6", 2, h, (unsigned)g);  /* movzx h32, g8 */
+		} else {
+			j_op_reg(&x->a, 4, "\x89", 1, (unsigned)g, h);
+			j_shift(&x->a, 4, 5, h, false, 8);
+			j_alu_ri(&x->a, 4, 4, h, 0xff);
+		}
+		return;
+	}
 	if (size == 1)
 		j_op_mem(&x->a, 4, "\x0f\xb6", 2, h, H_BX, d);
 	else if (size == 2)
@@ -651,7 +822,29 @@ static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, un
 		       unsigned h)
 {
 	int32_t d = greg(in, r, size);
+	unsigned byte, w = greg_whole(in, r, size, &byte);
+	int g = x->host_of[w];
 
+	if (g >= 0 && !(x->written & (1u << w)))
+		abort(); /* the pre-pass missed a write: a translator bug */
+	if (g >= 0 && (size >= 4 || !byte)) {
+		if (size == 8)
+			j_mov_rr(&x->a, (unsigned)g, h);
+		else if (size == 4)
+			j_op_reg(&x->a, 4, "\x89", 1, h, (unsigned)g);      /* mov g32, h32 */
+		else
+			j_op_reg(&x->a, size, size == 1 ? "\x88" : "\x89", 1, h, (unsigned)g);
+		return;
+	}
+	if (g >= 0) { /* AH..BH: merged through rsi (h is clobbered) */
+		j_mov_rr(&x->a, H_SI, (unsigned)g);
+		j_alu_ri(&x->a, 8, 4, H_SI, (int32_t)~0xff00u);
+		j_op_reg(&x->a, 4, "\x0f\xb6", 2, h, h);
+		j_shift(&x->a, 4, 4, h, false, 8);
+		j_alu_rr(&x->a, 8, 1, H_SI, h);
+		j_mov_rr(&x->a, (unsigned)g, H_SI);
+		return;
+	}
 	if (size == 4) {
 		/* One 8-byte store of the zero-extended value (mov r32, r32),
 		 * not two halves: a later 8-byte load of the register (an
@@ -687,10 +880,12 @@ static void ea_rdx(struct jctx *x, const struct emu_insn *in)
 		rip_at(x, H_AX, x->next_off);
 		j_alu_rr(&x->a, 8, 0, H_DX, H_AX);
 	}
-	if (in->base != NO_REG)
+	if (in->base != NO_REG && x->host_of[in->base] >= 0)
+		j_alu_rr(&x->a, 8, 0, H_DX, (unsigned)x->host_of[in->base]);
+	else if (in->base != NO_REG)
 		j_op_mem(&x->a, 8, "\x03", 1, H_DX, H_BX, GPR(in->base)); /* add rdx, [base] */
 	if (in->index != NO_REG) {
-		j_load(&x->a, 8, H_AX, H_BX, GPR(in->index));
+		greg_full_load(x, in->index, H_AX);
 		if (in->scale)
 			j_shift(&x->a, 8, 4, H_AX, false, in->scale);
 		j_alu_rr(&x->a, 8, 0, H_DX, H_AX);
@@ -703,221 +898,201 @@ static void ea_rdx(struct jctx *x, const struct emu_insn *in)
 
 _Static_assert(sizeof(struct emu_tlb_entry) < 128, "TLB entry size is an imm8");
 
-/* The common case of emu_read()/emu_write() inline (their flat_hit():
- * 64-bit code, a segment without a base, an access within one page that
- * the TLB allows, RAM), for the address in rdx: leaves rsi = the host
- * address and jumps on to the code after it; anything else jumps to the
- * returned site, to be pointed at the call to the C accessor (rdx kept).
- * A write also requires the dirty and writable bits (else the C accessor
- * sets them or faults), and tells a store into the running block's page
- * (block_break) as emu_code_write_check() does. Uses rax, rcx, rsi. */
-static bool tlb_inline_ok(const struct jctx *x, const struct emu_insn *in)
+#define SEG(s, field) (CPU(seg) + (int32_t)((s) * sizeof(struct emu_seg) + offsetof(struct emu_seg, field)))
+#define FT(field) ((int32_t)offsetof(struct emu_fast_tlb_entry, field))
+
+/* The fast TLB of a CPU whose segments translated code cannot use
+ * directly: allows nothing. */
+static const struct emu_fast_tlb_entry no_fast_tlb[EMU_TLB_SIZE];
+
+/* The slow path of the current instruction (emit_slow_paths()). */
+static struct slow_fix *slow_path(struct jctx *x)
 {
-	return (x->code_bits == 64 && in->seg != S_FS && in->seg != S_GS) || x->code_bits == 32;
+	struct slow_fix *s = x->nslow ? &x->slow[x->nslow - 1] : NULL;
+
+	if (!s || s->k != x->k) {
+		s = &x->slow[x->nslow++];
+		*s = (struct slow_fix){.k = (uint8_t)x->k, .counted = (uint8_t)x->counted,
+				       .off = x->off, .next_off = x->next_off};
+	}
+	return s;
 }
 
-#define SEG(s, field) (CPU(seg) + (int32_t)((s) * sizeof(struct emu_seg) + offsetof(struct emu_seg, field)))
-
-static void tlb_inline(struct jctx *x, unsigned seg, unsigned size, bool write, uint8_t **slow,
-		       unsigned *nslow)
+/* The fast path of a memory access, translated code's own emu_read()/
+ * emu_write() for the common case: a page the fast TLB (struct
+ * emu_fast_tlb_entry) allows at this privilege, reached through r15 (the
+ * view chosen at block entry by emit_view(): one that allows nothing
+ * unless the segments the block uses are flat), an access within one
+ * page, and for a store not into the running block's page (r14; the C
+ * path ends the block after such a store). Turns the effective address
+ * in rdx into the host address; anything else jumps to the instruction's
+ * slow path, which runs the whole instruction in the interpreter. Guest
+ * state must be unchanged before the last jump (uses rax, rcx). */
+static void fast_access(struct jctx *x, unsigned seg, unsigned size, bool write)
 {
+	struct slow_fix *s = slow_path(x);
+
+	if (x->code_bits == 64 && (seg == S_FS || seg == S_GS))
+		j_op_mem(&x->a, 8, "\x03", 1, H_DX, H_BX, SEG(seg, base)); /* add rdx, [base] */
+	_Static_assert(sizeof(struct emu_fast_tlb_entry) == 32, "index = page * 32");
+	j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);                   /* mov eax, edx */
+	j_shift(&x->a, 4, 5, H_AX, false, 12 - 5);                   /* shr eax, 7 */
+	j_alu_ri(&x->a, 4, 4, H_AX, (EMU_TLB_SIZE - 1) << 5);
+	/* The last byte's page with the low bits set: equal to the tag only
+	 * for an access within the entry's page (so also canonical). */
+	j_lea(&x->a, H_CX, H_DX, (int32_t)size - 1);
+	j_alu_ri(&x->a, 8, 1, H_CX, 0xfff);                           /* or rcx, 0xfff */
+	j_op_sib(&x->a, 8, "\x3b", 1, H_CX, H_R15, H_AX,
+		 write ? FT(write) : FT(read));                        /* cmp rcx, [tag] */
+	s->at[s->nat++] = j_jump(&x->a, 0x5);
+	j_op_sib(&x->a, 8, "\x03", 1, H_DX, H_R15, H_AX, FT(addend)); /* add rdx, [addend] */
+	if (write) {
+		j_mov_rr(&x->a, H_AX, H_DX);
+		j_alu_rr(&x->a, 8, 5, H_AX, H_R14);                    /* sub rax, r14 */
+		j_alu_ri(&x->a, 8, 7, H_AX, 4096);
+		s->at[s->nat++] = j_jump(&x->a, 0x2);                  /* jb */
+	}
+}
+
+/* host reg h = size bytes at host address rdx, zero-extended. */
+static void host_load(struct jctx *x, unsigned size, unsigned h)
+{
+	if (size == 1)
+		j_op_mem(&x->a, 4, "\x0f\xb6", 2, h, H_DX, 0);
+	else if (size == 2)
+		j_op_mem(&x->a, 4, "\x0f\xb7", 2, h, H_DX, 0);
+	else
+		j_load(&x->a, size, h, H_DX, 0);
+}
+
+/* h = the memory operand (size bytes, zero-extended); rdx keeps its host
+ * address (for a write too when write). */
+static void mem_load(struct jctx *x, const struct emu_insn *in, unsigned size, bool write,
+		     unsigned h)
+{
+	ea_rdx(x, in);
+	fast_access(x, in->seg, size, write);
+	host_load(x, size, h);
+}
+
+/* Chooses r15 for fast_access() (see there): the fast TLB of this
+ * privilege, or one that allows nothing when the CPU is not in the mode
+ * the block was made for or, in 32-bit code, a segment the block uses is
+ * not flat (base 0, 4 GiB limit, present data expand-up, writable if it
+ * is written through), where seg_linear() would check more than the
+ * page. Emitted at the block's start and after every called instruction
+ * (which may change the mode, the privilege or a segment). */
+static void emit_view(struct jctx *x)
+{
+	uint8_t *other[2 + 4 * S_COUNT], *user, *done;
 	unsigned n = 0;
 
-	if (x->code_bits == 32) {
-		/* 32-bit code: only protected mode with a flat data segment
-		 * (base 0, 4 GiB limit, present, data, expand-up, writable
-		 * for a write), where seg_linear() checks nothing more than
-		 * the last byte against the limit, which the page check
-		 * below covers. */
+	if (!x->segs_read)
+		return;
+	j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, CPU(mode));    /* cmp dword [mode], imm8 */
+	j8(&x->a, x->code_bits == 64 ? MODE_LONG64 : MODE_PROT32);
+	other[n++] = j_jump(&x->a, 0x5);
+	for (unsigned seg = 0; x->code_bits == 32 && seg < S_COUNT; seg++) {
+		bool write = x->segs_written & (1u << seg);
 		unsigned mask = 0x80 | 0x10 | 0x08 | 0x04 | (write ? 0x02 : 0);
 		unsigned want = 0x80 | 0x10 | (write ? 0x02 : 0);
 
-		j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, CPU(mode));   /* cmp dword [mode], imm8 */
-		j8(&x->a, MODE_PROT32);
-		slow[n++] = j_jump(&x->a, 0x5);
+		if (!(x->segs_read & (1u << seg)))
+			continue;
 		j_load(&x->a, 8, H_AX, H_BX, SEG(seg, base));
 		j_op_reg(&x->a, 8, "\x85", 1, H_AX, H_AX);
-		slow[n++] = j_jump(&x->a, 0x5);
+		other[n++] = j_jump(&x->a, 0x5);
 		j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, SEG(seg, limit)); /* cmp dword [limit], -1 */
 		j8(&x->a, 0xff);
-		slow[n++] = j_jump(&x->a, 0x5);
+		other[n++] = j_jump(&x->a, 0x5);
 		j_op_mem(&x->a, 4, "\x0f\xb7", 2, H_AX, H_BX, SEG(seg, attr)); /* movzx eax, word */
 		j_alu_ri(&x->a, 4, 4, H_AX, (int32_t)mask);
 		j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)want);
-		slow[n++] = j_jump(&x->a, 0x5);
+		other[n++] = j_jump(&x->a, 0x5);
 	}
-
-	/* No canonical check: TLB entries are only made for canonical
-	 * pages, so the tag compare below fails for any other address
-	 * (and an access within one page is canonical throughout). */
-	if (size > 1) {                                       /* within a page */
-		j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);
-		j_alu_ri(&x->a, 4, 4, H_AX, 0xfff);
-		j_alu_ri(&x->a, 4, 7, H_AX, (int32_t)(4096 - size));
-		slow[n++] = j_jump(&x->a, 0x7);
-	}
-	tlb_lookup(&x->a, H_CX, slow, &n);                    /* rcx = entry */
-	if (write) {
-		j_cmp8_mem_imm(&x->a, H_CX, TLB(dirty), 0);
-		slow[n++] = j_jump(&x->a, 0x4);
-		j_cmp8_mem_imm(&x->a, H_CX, TLB(writable), 0);
-		slow[n++] = j_jump(&x->a, 0x4);
-	}
-	j_load(&x->a, 8, H_SI, H_CX, TLB(host));
-	j_op_reg(&x->a, 8, "\x85", 1, H_SI, H_SI);            /* test rsi, rsi: MMIO */
-	slow[n++] = j_jump(&x->a, 0x4);
-	if (write) { /* a store into the running block's page ends it */
-		uint8_t *other;
-
-		j_load(&x->a, 8, H_AX, H_CX, TLB(ppage));
-		j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_BX, CPU(code_page));
-		other = j_jump(&x->a, 0x5);
-		j_op_mem(&x->a, 1, "\xc6", 1, 0, H_BX, CPU(block_break)); /* mov byte [..], 1 */
-		j8(&x->a, 1);
-		j_patch(other, x->a.p);
-	}
-	j_op_reg(&x->a, 4, "\x89", 1, H_DX, H_AX);
-	j_alu_ri(&x->a, 4, 4, H_AX, 0xfff);
-	j_alu_rr(&x->a, 8, 0, H_SI, H_AX);                    /* rsi = host address */
-	*nslow = n;
-}
-
-/* rax = size bytes (zero-extended) at seg:rdx, as emu_read() reads them. */
-static void read_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
-{
-	uint8_t *slow[12], *done = NULL;
-	unsigned nslow = 0;
-
-	if (inline_ok) {
-		tlb_inline(x, seg, size, false, slow, &nslow);
-		if (size == 1)
-			j_op_mem(&x->a, 4, "\x0f\xb6", 2, H_AX, H_SI, 0);
-		else if (size == 2)
-			j_op_mem(&x->a, 4, "\x0f\xb7", 2, H_AX, H_SI, 0);
-		else
-			j_load(&x->a, size, H_AX, H_SI, 0);
-		done = j_jump(&x->a, -1);
-		for (unsigned i = 0; i < nslow; i++)
-			j_patch(slow[i], x->a.p);
-	}
-	j_mov_rr(&x->a, H_DI, H_BX);
-	j_mov_imm(&x->a, H_SI, seg);
-	j_mov_imm(&x->a, H_CX, size);
-	j_call(&x->a, (const void *)emu_read);
+	j_lea(&x->a, H_R15, H_BX, CPU(ftlb[0]));
+	j_op_mem(&x->a, 4, "\x83", 1, 7, H_BX, CPU(cpl));     /* cmp dword [cpl], 3 */
+	j8(&x->a, 3);
+	user = j_jump(&x->a, 0x5);
+	j_lea(&x->a, H_R15, H_BX, CPU(ftlb[1]));
+	done = j_jump(&x->a, -1);
+	for (unsigned i = 0; i < n; i++)
+		j_patch(other[i], x->a.p);
+	j_mov_imm(&x->a, H_R15, (uint64_t)(uintptr_t)no_fast_tlb);
 	j_patch(done, x->a.p);
+	j_patch(user, x->a.p);
 }
 
-/* seg:rdx = r8 (size bytes), as emu_write() writes them. */
-static void write_at(struct jctx *x, unsigned seg, unsigned size, bool inline_ok)
-{
-	uint8_t *slow[12], *done = NULL;
-	unsigned nslow = 0;
-
-	if (inline_ok) {
-		tlb_inline(x, seg, size, true, slow, &nslow);
-		j_store(&x->a, size, H_R8, H_SI, 0);
-		done = j_jump(&x->a, -1);
-		for (unsigned i = 0; i < nslow; i++)
-			j_patch(slow[i], x->a.p);
-	}
-	j_mov_rr(&x->a, H_DI, H_BX);
-	j_mov_imm(&x->a, H_SI, seg);
-	j_mov_imm(&x->a, H_CX, size);
-	j_call(&x->a, (const void *)emu_write);
-	j_patch(done, x->a.p);
-}
-
-/* rax = the memory operand (size bytes, zero-extended); r13 = its address
- * if keep_ea. */
-static void mem_read(struct jctx *x, const struct emu_insn *in, unsigned size, bool keep_ea)
-{
-	mark_start(x);
-	ea_rdx(x, in);
-	if (keep_ea)
-		j_mov_rr(&x->a, H_R13, H_DX);
-	read_at(x, in->seg, size, tlb_inline_ok(x, in));
-}
-
-/* The memory operand = host reg h (size bytes); its address is in r13 if
- * ea_in_r13, else computed here. */
-static void mem_write(struct jctx *x, const struct emu_insn *in, unsigned size, unsigned h,
-		      bool ea_in_r13)
-{
-	if (h != H_R8)
-		j_mov_rr(&x->a, H_R8, h);
-	mark_start(x); /* uses rax */
-	if (ea_in_r13)
-		j_mov_rr(&x->a, H_DX, H_R13);
-	else
-		ea_rdx(x, in);
-	write_at(x, in->seg, size, tlb_inline_ok(x, in));
-}
-
-/* Raises #GP(0) if rax is not canonical (the instruction's start is
- * marked). Uses rcx. */
+/* Raises #GP(0) if rax is not canonical. Uses rcx. */
 static void check_canonical_rax(struct jctx *x)
 {
 	uint8_t *ok;
+	unsigned counted = x->counted;
+	bool marked = x->marked;
 
 	j_mov_rr(&x->a, H_CX, H_AX);
 	j_shift(&x->a, 8, 4, H_CX, false, 16);
 	j_shift(&x->a, 8, 7, H_CX, false, 16);
 	j_alu_rr(&x->a, 8, 7, H_CX, H_AX);
 	ok = j_jump(&x->a, 0x4);
+	cache_store(x); /* on this path only: emu_raise() does not return */
+	mark_start(x);
 	j_mov_rr(&x->a, H_DI, H_BX);
 	j_mov_imm(&x->a, H_SI, EXC_GP);
 	j_mov_imm(&x->a, H_DX, 0);
 	j_call(&x->a, (const void *)emu_raise);
 	j_patch(ok, x->a.p);
+	x->counted = counted;
+	x->marked = marked;
 }
 
 /* The stack operations of 64-bit code, as push64/pop64/call64/ret64 in
  * emu_exec_fast.c do them (same order of checks, reads and writes). */
 static void emit_push(struct jctx *x, const struct plan *p)
 {
-	mark_start(x);
-	j_load(&x->a, 8, H_R8, H_BX, GPR(p->dreg));
-	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
+	greg_full_load(x, p->dreg, H_SI);
+	greg_full_load(x, R_SP, H_DX);
 	j_lea(&x->a, H_DX, H_DX, -8);
-	write_at(x, S_SS, 8, true);
-	j_alu_mem_imm(&x->a, 5, H_BX, GPR(R_SP), 8); /* sub qword [rsp], 8 */
+	fast_access(x, S_SS, 8, true);
+	j_store(&x->a, 8, H_SI, H_DX, 0);
+	greg_full_add(x, R_SP, -8);
 }
 
 static void emit_pop(struct jctx *x, const struct plan *p)
 {
-	mark_start(x);
-	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
-	read_at(x, S_SS, 8, true);
-	j_alu_mem_imm(&x->a, 0, H_BX, GPR(R_SP), 8); /* add qword [rsp], 8 */
-	j_store(&x->a, 8, H_AX, H_BX, GPR(p->dreg));
+	greg_full_load(x, R_SP, H_DX);
+	fast_access(x, S_SS, 8, false);
+	j_load(&x->a, 8, H_AX, H_DX, 0);
+	greg_full_add(x, R_SP, 8);
+	greg_full_store(x, p->dreg, H_AX);
 }
 
 /* CALL rel32: #GP on a non-canonical target before anything changes,
  * push the return address, then leave for the target. */
 static void emit_callrel(struct jctx *x, const struct plan *p)
 {
-	mark_start(x);
 	rip_at(x, H_AX, x->next_off);
 	j_mov_imm(&x->a, H_CX, p->imm);
 	j_alu_rr(&x->a, 8, 0, H_AX, H_CX);
-	j_mov_rr(&x->a, H_R15, H_AX);      /* r15 = target */
+	j_mov_rr(&x->a, H_DI, H_AX);       /* rdi = target */
 	check_canonical_rax(x);
-	rip_at(x, H_R8, x->next_off);
-	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
+	greg_full_load(x, R_SP, H_DX);
 	j_lea(&x->a, H_DX, H_DX, -8);
-	write_at(x, S_SS, 8, true);
-	j_alu_mem_imm(&x->a, 5, H_BX, GPR(R_SP), 8);
-	j_store(&x->a, 8, H_R15, H_BX, CPU(rip));
+	fast_access(x, S_SS, 8, true);
+	rip_at(x, H_AX, x->next_off);
+	j_store(&x->a, 8, H_AX, H_DX, 0);
+	greg_full_add(x, R_SP, -8);
+	j_store(&x->a, 8, H_DI, H_BX, CPU(rip));
 	exit_dynamic(x, x->k + 1);
 }
 
 static void emit_ret(struct jctx *x)
 {
-	mark_start(x);
-	j_load(&x->a, 8, H_DX, H_BX, GPR(R_SP));
-	read_at(x, S_SS, 8, true);
+	greg_full_load(x, R_SP, H_DX);
+	fast_access(x, S_SS, 8, false);
+	j_load(&x->a, 8, H_AX, H_DX, 0);
 	check_canonical_rax(x);
-	j_alu_mem_imm(&x->a, 0, H_BX, GPR(R_SP), 8);
+	greg_full_add(x, R_SP, 8);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
 	exit_dynamic(x, x->k + 1);
 }
@@ -929,12 +1104,12 @@ static void flags_capture(struct jctx *x)
 	j8(&x->a, 0x5a); /* pop rdx */
 }
 
-/* c->rflags = (c->rflags & ~mask) | (rdx & mask). */
+/* rflags (r13) = (rflags & ~mask) | (rdx & mask). */
 static void flags_merge(struct jctx *x, uint16_t mask)
 {
 	j_alu_ri(&x->a, 4, 4, H_DX, mask);
-	j_alu_mem_imm(&x->a, 4, H_BX, CPU(rflags), (int32_t)~(uint32_t)mask);
-	j_op_mem(&x->a, 8, "\x09", 1, H_DX, H_BX, CPU(rflags)); /* or [rflags], rdx */
+	j_alu_ri(&x->a, 8, 4, H_R13, (int32_t)~(uint32_t)mask);
+	j_alu_rr(&x->a, 8, 1, H_R13, H_DX);
 }
 
 /* Evaluates guest condition cc on c->rflags (uses rax, rsi); returns the
@@ -944,7 +1119,7 @@ static unsigned cond_eval(struct jctx *x, unsigned cc)
 	static const uint32_t test_mask[6] = { FL_OF, FL_CF, FL_ZF, FL_CF | FL_ZF, FL_SF, FL_PF };
 	unsigned t = (cc >> 1) & 7;
 
-	j_load(&x->a, 4, H_AX, H_BX, CPU(rflags));
+	j_op_reg(&x->a, 4, "\x89", 1, H_R13, H_AX); /* mov eax, r13d */
 	if (t < 6) {
 		j_test32_imm(&x->a, H_AX, test_mask[t]);
 	} else {
@@ -968,14 +1143,13 @@ static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct pla
 	unsigned sz = p->size;
 
 	if (p->dst == O_MEM) {
-		mem_read(x, in, sz, !p->nostore);
+		mem_load(x, in, sz, !p->nostore, H_AX);
 		if (p->src == O_IMM)
 			j_mov_imm(&x->a, H_CX, p->imm);
 		else
 			greg_load(x, in, p->sreg, sz, H_CX);
 	} else if (p->src == O_MEM) {
-		mem_read(x, in, sz, false);
-		j_mov_rr(&x->a, H_CX, H_AX);
+		mem_load(x, in, sz, false, H_CX);
 		greg_load(x, in, p->dreg, sz, H_AX);
 	} else {
 		greg_load(x, in, p->dreg, sz, H_AX);
@@ -984,25 +1158,18 @@ static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct pla
 		else
 			greg_load(x, in, p->sreg, sz, H_CX);
 	}
-	if (p->aop == 2 || p->aop == 3) /* bt qword [rflags], 0: CF for ADC/SBB */
-		j_op_mem(&x->a, 8, "\x0f\xba", 2, 4, H_BX, CPU(rflags)), j8(&x->a, 0);
+	if (p->aop == 2 || p->aop == 3) /* bt r13, 0: CF for ADC/SBB */
+		j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0);
 	if (p->nostore && p->aop == 4)
 		j_op_reg(&x->a, sz, sz == 1 ? "\x84" : "\x85", 1, H_CX, H_AX); /* test */
 	else
 		j_alu_rr(&x->a, sz, p->aop, H_AX, H_CX);
+	if (!p->nostore && p->dst == O_MEM)
+		j_store(&x->a, sz, H_AX, H_DX, 0); /* (mov leaves the flags) */
 	if (p->save_flags)
 		flags_capture(x);
-	if (!p->nostore) {
-		if (p->dst == O_MEM) {
-			if (p->save_flags)
-				j_store(&x->a, 8, H_DX, H_BX, CPU(jit_tmp));
-			mem_write(x, in, sz, H_AX, true);
-			if (p->save_flags)
-				j_load(&x->a, 8, H_DX, H_BX, CPU(jit_tmp));
-		} else {
-			greg_store(x, in, p->dreg, sz, H_AX);
-		}
-	}
+	if (!p->nostore && p->dst != O_MEM)
+		greg_store(x, in, p->dreg, sz, H_AX);
 	if (p->save_flags)
 		flags_merge(x, p->writes);
 }
@@ -1024,7 +1191,7 @@ static void emit_shift(struct jctx *x, const struct emu_insn *in, const struct p
 
 	greg_load(x, in, p->dreg, p->size, H_AX);
 	if (p->by_cl)
-		j_load(&x->a, 1, H_CX, H_BX, GPR(R_CX));
+		greg_full_load(x, R_CX, H_CX);
 	j_shift(&x->a, p->size, p->aop, H_AX, p->by_cl, (uint8_t)p->imm);
 	if (p->save_flags)
 		flags_capture(x);
@@ -1043,22 +1210,29 @@ static void emit_mov(struct jctx *x, const struct emu_insn *in, const struct pla
 {
 	unsigned sz = p->size;
 
+	if (p->dst == O_MEM) {
+		if (p->src == O_IMM)
+			j_mov_imm(&x->a, H_SI, p->imm & size_mask(sz));
+		else
+			greg_load(x, in, p->sreg, sz, H_SI);
+		ea_rdx(x, in);
+		fast_access(x, in->seg, sz, true);
+		j_store(&x->a, sz, H_SI, H_DX, 0);
+		return;
+	}
 	if (p->src == O_MEM)
-		mem_read(x, in, sz, false);
+		mem_load(x, in, sz, false, H_AX);
 	else if (p->src == O_IMM)
 		j_mov_imm(&x->a, H_AX, p->imm & size_mask(sz));
 	else
 		greg_load(x, in, p->sreg, sz, H_AX);
-	if (p->dst == O_MEM)
-		mem_write(x, in, sz, H_AX, false);
-	else
-		greg_store(x, in, p->dreg, sz, H_AX);
+	greg_store(x, in, p->dreg, sz, H_AX);
 }
 
 static void emit_movx(struct jctx *x, const struct emu_insn *in, const struct plan *p)
 {
 	if (p->src == O_MEM)
-		mem_read(x, in, p->ssize, false);
+		mem_load(x, in, p->ssize, false, H_AX);
 	else
 		greg_load(x, in, p->sreg, p->ssize, H_AX);
 	if (p->sx) {
@@ -1083,8 +1257,7 @@ static void emit_cmov(struct jctx *x, const struct emu_insn *in, const struct pl
 	unsigned sz = p->size;
 
 	if (p->src == O_MEM) { /* the load happens (and may fault) either way */
-		mem_read(x, in, sz, false);
-		j_mov_rr(&x->a, H_CX, H_AX);
+		mem_load(x, in, sz, false, H_CX);
 	} else {
 		greg_load(x, in, p->sreg, sz, H_CX);
 	}
@@ -1136,7 +1309,10 @@ static bool linkable(const struct jctx *x, int64_t to)
 static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken_fix *branch)
 {
 	uint8_t *budget, *over = NULL;
+	bool keep = to == 0 && !x->calls; /* a loop keeps the cached registers */
 
+	if (!keep)
+		cache_store(x);
 	if (x->code_bits == 32) { /* past the CS limit: not linked (below) */
 		j_lea(&x->a, H_AX, H_R12, (int32_t)to);
 		j_load(&x->a, 4, H_CX, H_BX, CPU(seg[S_CS].limit));
@@ -1154,9 +1330,10 @@ static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken
 		 * body, no byte compare. Its bytes are those it started with:
 		 * a store of this vCPU into its page ends the block before
 		 * here, and writes by others are cross-modifying code, seen
-		 * after this CPU serializes (back through the dispatcher). */
-		mark_block_start(x);
-		j_patch(j_jump(&x->a, -1), x->body);
+		 * after this CPU serializes (back through the dispatcher).
+		 * Without called instructions nothing in the block changes
+		 * what emit_view() chose. */
+		j_patch(j_jump(&x->a, -1), x->calls ? x->body : x->body_loop);
 	} else {
 		uint64_t *slot = &x->slots[x->nslots++];
 		uint8_t *unlinked;
@@ -1170,6 +1347,8 @@ static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken
 		j_store(&x->a, 8, H_DX, H_BX, CPU(jit_link_slot));
 	}
 	j_patch(budget, x->a.p);
+	if (keep)
+		cache_store(x);
 	j_store(&x->a, 8, H_R12, H_BX, CPU(rip));
 	emit_epilogue(x);
 	if (!over)
@@ -1229,7 +1408,6 @@ static void emit_chain_entry(struct jctx *x)
 		differs[nd++] = j_jump(&x->a, 0x5);
 		i = at + w;
 	}
-	mark_block_start(x);
 	j_patch(j_jump(&x->a, -1), x->body);
 	for (unsigned d = 0; d < nd; d++)
 		j_patch(differs[d], x->a.p);
@@ -1243,18 +1421,27 @@ static void emit_chain_entry(struct jctx *x)
 static void emit_branch(struct jctx *x, unsigned n, uint16_t next_off, unsigned opsize,
 			uint64_t rel)
 {
+	bool in_memory = x->regs_in_memory;
+
+	cache_store(x);
 	rip_at(x, H_SI, next_off);
 	j_mov_imm(&x->a, H_AX, rel);
 	j_alu_rr(&x->a, 8, 0, H_SI, H_AX);
 	j_mov_rr(&x->a, H_DI, H_BX);
 	j_mov_imm(&x->a, H_DX, opsize);
 	j_call(&x->a, (const void *)emu_jump_near);
+	x->regs_in_memory = true;
 	exit_dynamic(x, n);
+	x->regs_in_memory = in_memory;
 }
 
-static void emit_call(struct jctx *x, const struct emu_insn *in)
+/* Runs instruction x->k in the interpreter's handler (its start marked):
+ * goes on after it only if it fell through, did not end the block and
+ * set no interrupt shadow. */
+static void handler_call(struct jctx *x, const struct emu_insn *in)
 {
-	mark_start(x);
+	cache_store(x);
+	x->regs_in_memory = true;
 	rip_at(x, H_AX, x->next_off);
 	j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
 	j_mov_rr(&x->a, H_DI, H_BX);
@@ -1279,6 +1466,51 @@ static void emit_call(struct jctx *x, const struct emu_insn *in)
 	exit_to(x, 0x5, x->k + 1, false, 0);
 	j_cmp8_mem_imm(&x->a, H_BX, CPU(interrupt_shadow), 0);
 	exit_to(x, 0x5, x->k + 1, false, 0);
+	/* A store into the block's page or an MMIO access: leave. */
+	j_cmp8_mem_imm(&x->a, H_BX, CPU(block_break), 0);
+	exit_to(x, 0x5, x->k + 1, false, 0);
+	x->regs_in_memory = false;
+	cache_load(x);
+}
+
+static void emit_call(struct jctx *x, const struct emu_insn *in)
+{
+	cache_store(x); /* before mark_start(): a fault finds them in memory */
+	mark_start(x);
+	handler_call(x, in);
+	emit_view(x); /* the mode, privilege or a segment may have changed */
+}
+
+/* The slow paths: each runs its instruction in the interpreter, with
+ * the instructions before it counted for the while (a fault leaves
+ * them counted), and leaves if the instruction ended the block (a store
+ * into its page, MMIO, or a branch), else goes back. */
+static void emit_slow_paths(struct jctx *x)
+{
+	for (unsigned i = 0; i < x->nslow; i++) {
+		const struct slow_fix *s = &x->slow[i];
+
+		for (unsigned j = 0; j < s->nat; j++)
+			j_patch(s->at[j], x->a.p);
+		x->k = s->k;
+		x->off = s->off;
+		x->next_off = s->next_off;
+		x->counted = s->counted;
+		x->marked = false;
+		cache_store(x);
+		mark_start(x);
+		handler_call(x, &x->b->code->insn[s->k]);
+		if (s->leaves) {
+			x->regs_in_memory = true; /* (reloaded, but unchanged) */
+			exit_dynamic(x, s->k + 1);
+			x->regs_in_memory = false;
+			continue;
+		}
+		if (s->k > s->counted) {
+			j_alu_mem_imm(&x->a, 5, H_BX, CPU(icount), s->k - s->counted); /* sub */
+		}
+		j_patch(j_jump(&x->a, -1), s->back);
+	}
 }
 
 /* The code after the instructions: exits, taken branches, #UD. */
@@ -1300,6 +1532,7 @@ static void emit_tails(struct jctx *x)
 		mark_start(x); /* emu_jump_near may raise #GP */
 		emit_branch(x, t->n, t->next_off, t->opsize, t->rel);
 	}
+	emit_slow_paths(x);
 	for (unsigned i = 0; i < x->nud; i++) {
 		j_patch(x->ud_at[i], x->a.p);
 		j_mov_rr(&x->a, H_DI, H_BX);
@@ -1309,6 +1542,8 @@ static void emit_tails(struct jctx *x)
 		struct exit_fix *e = &x->exits[i];
 
 		j_patch(e->at, x->a.p);
+		if (!e->stored)
+			cache_store(x);
 		if (e->set_rip) {
 			rip_at(x, H_AX, e->rip_off);
 			j_store(&x->a, 8, H_AX, H_BX, CPU(rip));
@@ -1334,10 +1569,28 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
+	x->b = b;
+	x->code_bits = b->code_bits;
 
 	for (unsigned k = 0; k < b->ninsn; k++) {
-		classify(&b->code->insn[k], &plan[k]);
-		flag_effects(&plan[k]);
+		const struct emu_insn *in = &b->code->insn[k];
+		struct plan *p = &plan[k];
+
+		classify(in, p);
+		if (touches_memory(p)) {
+			if (b->code_bits == 16) {
+				p->kind = K_CALL; /* no fast path for segmented memory */
+			} else {
+				unsigned seg = p->kind >= K_PUSH ? S_SS : in->seg;
+
+				x->segs_read |= 1u << seg;
+				if (p->kind == K_PUSH || p->kind == K_CALLREL ||
+				    (p->dst == O_MEM && !p->nostore))
+					x->segs_written |= 1u << seg;
+			}
+		}
+		x->calls |= p->kind == K_CALL;
+		flag_effects(p);
 	}
 	for (unsigned k = b->ninsn; k-- > 0;) {
 		struct plan *p = &plan[k];
@@ -1349,11 +1602,18 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 			live = (uint16_t)((live & ~p->kills) | p->reads);
 	}
 
+	choose_cached(x, plan);
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		x->flags_written |= plan[k].save_flags;
+		x->flags_cached |= plan[k].save_flags || (plan[k].reads && plan[k].kind != K_CALL) ||
+				   plan[k].kind == K_JCC;
+	}
+
 	/* Layout: [link slots][called instructions' copies][chain entry
 	 * address][entry: the code]. */
 	unsigned ncalls = 0, nbranch = 1;
 	for (unsigned k = 0; k < b->ninsn; k++) {
-		ncalls += plan[k].kind == K_CALL;
+		ncalls += plan[k].kind == K_CALL || touches_memory(&plan[k]);
 		nbranch += plan[k].kind == K_JCC || plan[k].kind == K_JMP;
 	}
 	start = j->buf + j->used;
@@ -1375,6 +1635,9 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	j_mov_rr(&x->a, H_R14, H_SI);
 	j_load(&x->a, 8, H_R12, H_BX, CPU(rip));
 	x->body = x->a.p;
+	emit_view(x);
+	cache_load(x);
+	x->body_loop = x->a.p;
 
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		const struct emu_insn *in = &b->code->insn[k];
@@ -1422,14 +1685,12 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 			j->stats.called++;
 		else
 			j->stats.native++;
-		/* A store into the block's page or an MMIO access: leave. */
+		if (x->nslow && x->slow[x->nslow - 1].k == k) {
+			x->slow[x->nslow - 1].back = x->a.p;
+			x->slow[x->nslow - 1].leaves = p->kind == K_CALLREL || p->kind == K_RET;
+		}
 		if (p->kind == K_JMP || p->kind == K_CALLREL || p->kind == K_RET)
 			break; /* (the last instruction: they end blocks) */
-		if (p->kind == K_CALL || p->kind == K_PUSH || p->kind == K_POP ||
-		    p->dst == O_MEM || p->src == O_MEM) {
-			j_cmp8_mem_imm(&x->a, H_BX, CPU(block_break), 0);
-			exit_to(x, 0x5, k + 1, true, x->next_off);
-		}
 		off = x->next_off;
 	}
 	enum kind last = plan[b->ninsn - 1].kind;

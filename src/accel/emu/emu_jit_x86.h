@@ -41,8 +41,8 @@ static inline void j64(struct jasm *a, uint64_t v)
 
 /* Operand-size prefix and REX for an instruction of the given operand size
  * (1, 2, 4, 8) with ModRM reg field reg and r/m register or base rm.
- * byte_regs: the operands are byte registers, where 4-7 need a REX to mean
- * SPL..DIL rather than AH..BH (the translator only uses AL/CL/DL). */
+ * At size 1, registers 4-7 get a REX so that they mean SPL..DIL, never
+ * AH..BH (harmless for a base register). */
 static inline void j_prefix(struct jasm *a, unsigned size, unsigned reg, unsigned rm)
 {
 	unsigned rex = 0;
@@ -55,8 +55,8 @@ static inline void j_prefix(struct jasm *a, unsigned size, unsigned reg, unsigne
 		rex |= 4;
 	if (rm & 8)
 		rex |= 1;
-	if (rex)
-		j8(a, 0x40 | rex);
+	if (rex || (size == 1 && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8))))
+		j8(a, 0x40 | rex); /* a REX makes 4-7 SPL..DIL, not AH..BH */
 }
 
 /* ModRM for [base + disp32] (SIB for RSP/R12 bases). */
@@ -81,6 +81,24 @@ static inline void j_op_mem(struct jasm *a, unsigned size, const char *opc, unsi
 	for (unsigned i = 0; i < n; i++)
 		j8(a, (uint8_t)opc[i]);
 	j_modrm_mem(a, reg, base, disp);
+}
+
+/* opcode (1-3 bytes) reg, [base + index + disp] (index not RSP). */
+static inline void j_op_sib(struct jasm *a, unsigned size, const char *opc, unsigned n,
+			    unsigned reg, unsigned base, unsigned index, int32_t disp)
+{
+	unsigned rex = (size == 8 ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) |
+		       ((base & 8) ? 1 : 0);
+
+	if (size == 2)
+		j8(a, 0x66);
+	if (rex)
+		j8(a, 0x40 | rex);
+	for (unsigned i = 0; i < n; i++)
+		j8(a, (uint8_t)opc[i]);
+	j8(a, 0x84 | ((reg & 7) << 3));
+	j8(a, ((index & 7) << 3) | (base & 7));
+	j32(a, (uint32_t)disp);
 }
 
 /* opcode reg, rm (register form). */

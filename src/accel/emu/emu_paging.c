@@ -65,27 +65,34 @@ static void tlb_fill(struct emu_cpu *c, uint64_t vpage, uint64_t ppage, unsigned
 	e->dirty = dirty;
 	e->global = global;
 	e->size_shift = (uint8_t)size_shift;
+	emu_fast_tlb_set(c, (unsigned)(vpage & (EMU_TLB_SIZE - 1)));
 }
 
 void emu_tlb_flush(struct emu_cpu *c, bool include_global)
 {
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-		if (include_global || !c->tlb[i].global)
+		if (include_global || !c->tlb[i].global) {
 			c->tlb[i].vpage = ~0ULL;
+			emu_fast_tlb_set(c, i);
+		}
 }
 
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)
 {
 	uint64_t vpage = lin >> 12;
 	struct emu_tlb_entry *e = &c->tlb[vpage & (EMU_TLB_SIZE - 1)];
-	if (e->vpage == vpage)
+	if (e->vpage == vpage) {
 		e->vpage = ~0ULL;
+		emu_fast_tlb_set(c, (unsigned)(vpage & (EMU_TLB_SIZE - 1)));
+	}
 	/* A large page is cached as 4 KiB pieces: drop all of them. */
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
 		e = &c->tlb[i];
 		if (e->size_shift && e->vpage != ~0ULL &&
-		    (e->vpage >> e->size_shift) == (vpage >> e->size_shift))
+		    (e->vpage >> e->size_shift) == (vpage >> e->size_shift)) {
 			e->vpage = ~0ULL;
+			emu_fast_tlb_set(c, i);
+		}
 	}
 }
 

@@ -640,8 +640,12 @@ static void cache_store(struct jctx *x)
 	for (unsigned r = 0; r < 16; r++)
 		if (x->written & (1u << r))
 			j_store(&x->a, 8, (unsigned)x->host_of[r], H_BX, GPR(r));
-	if (x->flags_written)
-		j_store(&x->a, 8, H_R13, H_BX, CPU(rflags));
+	if (x->flags_written) { /* the arithmetic flags of r13 (uses rax) */
+		j_mov_rr(&x->a, H_AX, H_R13);
+		j_alu_ri(&x->a, 4, 4, H_AX, ARITH);
+		j_alu_mem_imm(&x->a, 4, H_BX, CPU(rflags), (int32_t)~(uint32_t)ARITH);
+		j_op_mem(&x->a, 8, "\x09", 1, H_AX, H_BX, CPU(rflags)); /* or [rflags], rax */
+	}
 }
 
 static void cache_load(struct jctx *x)
@@ -875,6 +879,17 @@ static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, un
  * (uses rax). */
 static void ea_rdx(struct jctx *x, const struct emu_insn *in)
 {
+	int base = in->base == NO_REG ? NO_HREG : x->host_of[in->base];
+	int index = in->index == NO_REG ? NO_HREG : x->host_of[in->index];
+
+	/* One LEA when the registers are in host registers: at address size
+	 * 4 it wraps at 4 GiB as the guest's does. */
+	if (!in->rip_rel && base >= 0 && index >= 0 &&
+	    (in->addrsize == 4 || (in->addrsize == 8 && (int64_t)in->disp == (int32_t)in->disp))) {
+		j_lea_sib(&x->a, in->addrsize, H_DX, (unsigned)base, (unsigned)index, in->scale,
+			  (int32_t)(uint32_t)in->disp);
+		return;
+	}
 	j_mov_imm(&x->a, H_DX, in->disp);
 	if (in->rip_rel) {
 		rip_at(x, H_AX, x->next_off);
@@ -1104,12 +1119,32 @@ static void flags_capture(struct jctx *x)
 	j8(&x->a, 0x5a); /* pop rdx */
 }
 
-/* rflags (r13) = (rflags & ~mask) | (rdx & mask). */
+/* rflags (r13) = (rflags & ~mask) | (rdx & mask). r13 holds the guest's
+ * arithmetic flags only (cache_store() takes just those). */
 static void flags_merge(struct jctx *x, uint16_t mask)
 {
+	if (mask == ARITH) {
+		j_mov_rr(&x->a, H_R13, H_DX);
+		return;
+	}
 	j_alu_ri(&x->a, 4, 4, H_DX, mask);
 	j_alu_ri(&x->a, 8, 4, H_R13, (int32_t)~(uint32_t)mask);
 	j_alu_rr(&x->a, 8, 1, H_R13, H_DX);
+}
+
+/* After a host operation that set the guest's flags: into r13 if the
+ * block needs them (straight there when it sets them all). */
+static void flags_after(struct jctx *x, const struct plan *p)
+{
+	if (!p->save_flags)
+		return;
+	if (p->writes == ARITH) {
+		j8(&x->a, 0x9c);                 /* pushfq */
+		j8(&x->a, 0x41); j8(&x->a, 0x5d); /* pop r13 */
+		return;
+	}
+	flags_capture(x);
+	flags_merge(x, p->writes);
 }
 
 /* Evaluates guest condition cc on c->rflags (uses rax, rsi); returns the
@@ -1138,10 +1173,51 @@ static unsigned cond_eval(struct jctx *x, unsigned cc)
 	return (cc & 1) ? 0x4 /* Z */ : 0x5 /* NZ */;
 }
 
+/* The host register that holds register operand r (size bytes) so that
+ * a host instruction of that size can work on it in place, or -1 (not
+ * cached, or AH..BH). */
+static int in_place(const struct jctx *x, const struct emu_insn *in, unsigned r, unsigned size)
+{
+	unsigned byte, w = greg_whole(in, r, size, &byte);
+
+	return byte ? -1 : x->host_of[w];
+}
+
+/* ALU operations on a cached destination register, in place. */
+static bool emit_alu_in_place(struct jctx *x, const struct emu_insn *in, const struct plan *p)
+{
+	unsigned sz = p->size, src = H_CX;
+	int d = p->dst == O_REG ? in_place(x, in, p->dreg, sz) : -1;
+	int s = p->src == O_REG ? in_place(x, in, p->sreg, sz) : -1;
+	bool test = p->nostore && p->aop == 4;
+	bool imm = p->src == O_IMM && !test && (sz != 8 || (int64_t)p->imm == (int32_t)p->imm);
+
+	if (d < 0 || (p->src == O_REG && s < 0))
+		return false;
+	if (p->src == O_MEM)
+		mem_load(x, in, sz, false, H_CX);
+	else if (p->src == O_REG)
+		src = (unsigned)s;
+	else if (!imm)
+		j_mov_imm(&x->a, H_CX, p->imm);
+	if (p->aop == 2 || p->aop == 3) /* bt r13, 0: CF for ADC/SBB */
+		j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0);
+	if (test)
+		j_op_reg(&x->a, sz, sz == 1 ? "\x84" : "\x85", 1, src, (unsigned)d);
+	else if (imm)
+		j_alu_ri(&x->a, sz, p->aop, (unsigned)d, (int32_t)p->imm);
+	else
+		j_alu_rr(&x->a, sz, p->aop, (unsigned)d, src);
+	flags_after(x, p);
+	return true;
+}
+
 static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct plan *p)
 {
 	unsigned sz = p->size;
 
+	if (emit_alu_in_place(x, in, p))
+		return;
 	if (p->dst == O_MEM) {
 		mem_load(x, in, sz, !p->nostore, H_AX);
 		if (p->src == O_IMM)
@@ -1176,6 +1252,13 @@ static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct pla
 
 static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct plan *p)
 {
+	int d = in_place(x, in, p->dreg, p->size);
+
+	if (d >= 0) {
+		j_unary(&x->a, p->size, p->aop < 2, p->aop, (unsigned)d);
+		flags_after(x, p);
+		return;
+	}
 	greg_load(x, in, p->dreg, p->size, H_AX);
 	j_unary(&x->a, p->size, p->aop < 2, p->aop, H_AX);
 	if (p->save_flags)
@@ -1188,14 +1271,26 @@ static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct p
 static void emit_shift(struct jctx *x, const struct emu_insn *in, const struct plan *p)
 {
 	uint8_t *skip = NULL;
+	int d = in_place(x, in, p->dreg, p->size);
 
-	greg_load(x, in, p->dreg, p->size, H_AX);
 	if (p->by_cl)
 		greg_full_load(x, R_CX, H_CX);
-	j_shift(&x->a, p->size, p->aop, H_AX, p->by_cl, (uint8_t)p->imm);
-	if (p->save_flags)
-		flags_capture(x);
-	greg_store(x, in, p->dreg, p->size, H_AX);
+	if (d >= 0 && !p->by_cl) {
+		j_shift(&x->a, p->size, p->aop, (unsigned)d, false, (uint8_t)p->imm);
+		flags_after(x, p);
+		return;
+	}
+	if (d >= 0) {
+		j_shift(&x->a, p->size, p->aop, (unsigned)d, true, 0);
+		if (p->save_flags)
+			flags_capture(x);
+	} else {
+		greg_load(x, in, p->dreg, p->size, H_AX);
+		j_shift(&x->a, p->size, p->aop, H_AX, p->by_cl, (uint8_t)p->imm);
+		if (p->save_flags)
+			flags_capture(x);
+		greg_store(x, in, p->dreg, p->size, H_AX);
+	}
 	if (p->save_flags) {
 		if (p->by_cl) { /* a count of 0 leaves the flags alone */
 			j_test8_imm(&x->a, H_CX, p->size == 8 ? 63 : 31);
@@ -1220,6 +1315,23 @@ static void emit_mov(struct jctx *x, const struct emu_insn *in, const struct pla
 		j_store(&x->a, sz, H_SI, H_DX, 0);
 		return;
 	}
+	int d = in_place(x, in, p->dreg, sz);
+	int s = p->src == O_REG ? in_place(x, in, p->sreg, sz) : -1;
+
+	if (d >= 0 && s >= 0) {
+		j_op_reg(&x->a, sz, sz == 1 ? "\x88" : "\x89", 1, (unsigned)s, (unsigned)d);
+		return;
+	}
+	if (d >= 0 && p->src == O_IMM && sz >= 4) {
+		j_mov_imm(&x->a, (unsigned)d, p->imm & size_mask(sz));
+		return;
+	}
+	if (d >= 0 && p->src == O_MEM) { /* 1 and 2 bytes: the rest stays */
+		ea_rdx(x, in);
+		fast_access(x, in->seg, sz, false);
+		j_load(&x->a, sz, (unsigned)d, H_DX, 0);
+		return;
+	}
 	if (p->src == O_MEM)
 		mem_load(x, in, sz, false, H_AX);
 	else if (p->src == O_IMM)
@@ -1231,6 +1343,18 @@ static void emit_mov(struct jctx *x, const struct emu_insn *in, const struct pla
 
 static void emit_movx(struct jctx *x, const struct emu_insn *in, const struct plan *p)
 {
+	int d = p->size >= 4 ? in_place(x, in, p->dreg, p->size) : -1;
+	int s = p->src == O_REG ? in_place(x, in, p->sreg, p->ssize) : -1;
+
+	if (d >= 0 && s >= 0 && (p->ssize < 4 || p->sx)) {
+		/* MOVZX, MOVSX r, r8/r16; MOVSXD r64, r32 */
+		static const char *const op[2][3] = { { "\x0f\xb6", "\x0f\xb7", NULL },
+						      { "\x0f\xbe", "\x0f\xbf", "\x63" } };
+		unsigned i = p->ssize == 1 ? 0 : p->ssize == 2 ? 1 : 2;
+
+		j_op_reg(&x->a, p->size, op[p->sx][i], i == 2 ? 1 : 2, (unsigned)d, (unsigned)s);
+		return;
+	}
 	if (p->src == O_MEM)
 		mem_load(x, in, p->ssize, false, H_AX);
 	else
@@ -1559,7 +1683,7 @@ static void emit_tails(struct jctx *x)
 
 emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 {
-	struct plan plan[EMU_BLOCK_MAX_INSN];
+	struct plan plan[EMU_BLOCK_MAX_INSN] = {0};
 	struct jctx *x;
 	uint16_t live = ARITH, off = 0;
 	uint8_t *start;

@@ -101,6 +101,24 @@ static inline void j_op_sib(struct jasm *a, unsigned size, const char *opc, unsi
 	j32(a, (uint32_t)disp);
 }
 
+/* lea reg, [base + index * 2^scale + disp] at operand size 4 or 8;
+ * base and index may be NO_HREG (none; index not RSP). */
+#define NO_HREG 0xff
+static inline void j_lea_sib(struct jasm *a, unsigned size, unsigned reg, unsigned base,
+			     unsigned index, unsigned scale, int32_t disp)
+{
+	unsigned idx = index == NO_HREG ? 4 : index, b = base == NO_HREG ? 5 : base;
+	unsigned rex = (size == 8 ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((idx & 8) ? 2 : 0) |
+		       (base != NO_HREG && (base & 8) ? 1 : 0);
+
+	if (rex)
+		j8(a, 0x40 | rex);
+	j8(a, 0x8d);
+	j8(a, (base == NO_HREG ? 0x04 : 0x84) | ((reg & 7) << 3));
+	j8(a, (scale << 6) | ((idx & 7) << 3) | (b & 7));
+	j32(a, (uint32_t)disp);
+}
+
 /* opcode reg, rm (register form). */
 static inline void j_op_reg(struct jasm *a, unsigned size, const char *opc, unsigned n,
 			    unsigned reg, unsigned rm)

@@ -497,6 +497,9 @@ struct jctx {
 				     * those, the ones the block may change */
 	bool regs_in_memory;        /* exits made now need not store them */
 	bool flags_cached;          /* rflags lives in r13 (read or written) */
+	bool host_flags;            /* the host's flags are the guest's (set by
+				     * flags_after(), valid for the next
+				     * instruction only) */
 	bool flags_written;         /* and the block may change it */
 };
 
@@ -731,48 +734,55 @@ static unsigned greg_whole(const struct emu_insn *in, unsigned r, unsigned size,
 /* Counts a use of guest register r (size bytes, as named by in) in
  * uses[], and in *written if it is written. */
 static void count_use(const struct emu_insn *in, unsigned r, unsigned size, bool write,
-		      unsigned uses[16], uint16_t *written)
+		      unsigned uses[16], uint16_t *written, unsigned weight)
 {
 	unsigned byte, w = greg_whole(in, r, size, &byte);
 
-	uses[w]++;
+	uses[w] += weight;
 	if (write)
 		*written |= (uint16_t)(1u << w);
 }
 
 /* Which guest registers the block keeps in host registers: the ones its
- * translated instructions use most (x->host_of, cached, written). */
+ * translated instructions use most, counting the ones in a loop back to
+ * the block's start many times (x->host_of, cached, written). */
 static void choose_cached(struct jctx *x, const struct plan *plan)
 {
-	unsigned uses[16] = {0};
-	uint16_t written = 0;
+	unsigned uses[16] = {0}, loop_end = 0;
+	uint16_t written = 0, off = 0;
 	const struct emu_block *b = x->b;
 
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		off = (uint16_t)(off + b->code->insn[k].len);
+		if ((plan[k].kind == K_JCC || plan[k].kind == K_JMP) && off + plan[k].imm == 0)
+			loop_end = k + 1; /* (imm is the 64-bit displacement) */
+	}
 	memset(x->host_of, -1, sizeof(x->host_of));
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		const struct emu_insn *in = &b->code->insn[k];
 		const struct plan *p = &plan[k];
 		bool mem = p->dst == O_MEM || p->src == O_MEM || p->kind == K_LEA;
+		unsigned weight = k < loop_end ? 16 : 1;
 
 		if (p->kind == K_CALL || p->kind == K_NOP || p->kind == K_JCC || p->kind == K_JMP)
 			continue;
 		if (p->kind >= K_PUSH) {
-			count_use(in, R_SP, 8, true, uses, &written);
+			count_use(in, R_SP, 8, true, uses, &written, weight);
 			if (p->kind == K_PUSH || p->kind == K_POP)
-				count_use(in, p->dreg, 8, p->kind == K_POP, uses, &written);
+				count_use(in, p->dreg, 8, p->kind == K_POP, uses, &written, weight);
 			continue;
 		}
 		if (mem && in->base != NO_REG)
-			count_use(in, in->base, 8, false, uses, &written);
+			count_use(in, in->base, 8, false, uses, &written, weight);
 		if (mem && in->index != NO_REG)
-			count_use(in, in->index, 8, false, uses, &written);
+			count_use(in, in->index, 8, false, uses, &written, weight);
 		if (p->src == O_REG)
 			count_use(in, p->sreg, p->kind == K_MOVX ? p->ssize : p->size, false, uses,
-				  &written);
+				  &written, weight);
 		if (p->dst == O_REG)
-			count_use(in, p->dreg, p->size, !p->nostore, uses, &written);
+			count_use(in, p->dreg, p->size, !p->nostore, uses, &written, weight);
 		if (p->kind == K_SHIFT && p->by_cl)
-			count_use(in, R_CX, 1, false, uses, &written);
+			count_use(in, R_CX, 1, false, uses, &written, weight);
 	}
 	for (unsigned i = 0; i < sizeof(cache_pool); i++) {
 		unsigned best = 16;
@@ -1141,6 +1151,7 @@ static void flags_after(struct jctx *x, const struct plan *p)
 	if (p->writes == ARITH) {
 		j8(&x->a, 0x9c);                 /* pushfq */
 		j8(&x->a, 0x41); j8(&x->a, 0x5d); /* pop r13 */
+		x->host_flags = true; /* (pop leaves them) */
 		return;
 	}
 	flags_capture(x);
@@ -1192,6 +1203,27 @@ static bool emit_alu_in_place(struct jctx *x, const struct emu_insn *in, const s
 	bool test = p->nostore && p->aop == 4;
 	bool imm = p->src == O_IMM && !test && (sz != 8 || (int64_t)p->imm == (int32_t)p->imm);
 
+	if (p->dst == O_MEM && (s >= 0 || imm)) { /* op [mem], reg/imm */
+		ea_rdx(x, in);
+		fast_access(x, in->seg, sz, !p->nostore);
+		if (p->aop == 2 || p->aop == 3)
+			j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0);
+		if (imm) {
+			j_op_mem(&x->a, sz, sz == 1 ? "\x80" : "\x81", 1, p->aop, H_DX, 0);
+			if (sz == 1)
+				j8(&x->a, (uint8_t)p->imm);
+			else if (sz == 2)
+				j8(&x->a, p->imm & 0xff), j8(&x->a, (p->imm >> 8) & 0xff);
+			else
+				j32(&x->a, (uint32_t)p->imm);
+		} else {
+			char op = (char)(test ? 0x84 : (p->aop << 3)) | (sz == 1 ? 0 : 1);
+
+			j_op_mem(&x->a, sz, &op, 1, (unsigned)s, H_DX, 0);
+		}
+		flags_after(x, p);
+		return true;
+	}
 	if (d < 0 || (p->src == O_REG && s < 0))
 		return false;
 	if (p->src == O_MEM)
@@ -1254,6 +1286,17 @@ static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct p
 {
 	int d = in_place(x, in, p->dreg, p->size);
 
+	if (d >= 0 && p->aop < 2 && p->save_flags) {
+		/* INC, DEC: with the guest's CF in the host's first, the host
+		 * operation leaves all six flags as the guest's. */
+		struct plan all = *p;
+
+		j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0); /* bt r13, 0 */
+		j_unary(&x->a, p->size, true, p->aop, (unsigned)d);
+		all.writes = ARITH;
+		flags_after(x, &all);
+		return;
+	}
 	if (d >= 0) {
 		j_unary(&x->a, p->size, p->aop < 2, p->aop, (unsigned)d);
 		flags_after(x, p);
@@ -1403,7 +1446,10 @@ static void emit_jcc(struct jctx *x, const struct emu_insn *in, const struct pla
 {
 	struct taken_fix *t = &x->taken[x->ntaken++];
 
-	t->at = j_jump(&x->a, (int)cond_eval(x, in->op & 0xf));
+	if (x->host_flags) /* right after the instruction that set them */
+		t->at = j_jump(&x->a, (int)(in->op & 0xf));
+	else
+		t->at = j_jump(&x->a, (int)cond_eval(x, in->op & 0xf));
 	t->n = (uint8_t)(x->k + 1);
 	t->counted = (uint8_t)x->counted;
 	t->off = x->off;
@@ -1437,16 +1483,18 @@ static void emit_link(struct jctx *x, unsigned n, int64_t to, const struct taken
 
 	if (!keep)
 		cache_store(x);
-	if (x->code_bits == 32) { /* past the CS limit: not linked (below) */
+	if (x->code_bits == 32 && to != 0) { /* past the CS limit: not linked (below);
+					      * the block's start is within it */
 		j_lea(&x->a, H_AX, H_R12, (int32_t)to);
 		j_load(&x->a, 4, H_CX, H_BX, CPU(seg[S_CS].limit));
 		j_alu_rr(&x->a, 8, 7, H_AX, H_CX); /* cmp rax, rcx */
 		over = j_jump(&x->a, 0x7);         /* ja */
 	}
-	j_mov_imm(&x->a, H_AX, n - x->counted);
-	j_op_mem(&x->a, 8, "\x01", 1, H_AX, H_BX, CPU(icount));  /* add [icount], rax */
-	j_lea(&x->a, H_R12, H_R12, (int32_t)to);                  /* r12 = target rip */
 	j_load(&x->a, 8, H_AX, H_BX, CPU(icount));
+	j_alu_ri(&x->a, 8, 0, H_AX, (int32_t)(n - x->counted));
+	j_store(&x->a, 8, H_AX, H_BX, CPU(icount));
+	if (to != 0)
+		j_lea(&x->a, H_R12, H_R12, (int32_t)to);          /* r12 = target rip */
 	j_op_mem(&x->a, 8, "\x3b", 1, H_AX, H_BX, CPU(run_end)); /* cmp rax, [run_end] */
 	budget = j_jump(&x->a, 0x3);                              /* jae */
 	if (to == 0) {
@@ -1771,6 +1819,11 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 		x->off = off;
 		x->next_off = (uint16_t)(off + in->len);
 		x->marked = false;
+		/* The host's flags are still the guest's only right after
+		 * flags_after(), and not where a slow path comes back. */
+		x->host_flags = x->host_flags && k > 0 && !touches_memory(&plan[k - 1]);
+		if (p->kind != K_JCC)
+			x->host_flags = false;
 		switch (p->kind) {
 		case K_NOP: break;
 		case K_ALU: emit_alu(x, in, p); break;

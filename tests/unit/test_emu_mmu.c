@@ -521,6 +521,81 @@ static void test_tlb_flushes(void **state)
 	assert_int_equal(v, 3);
 }
 
+/* The TLB as translated code reads it (c->ftlb, struct emu_fast_tlb_entry)
+ * agrees with the TLB in every entry: checked against the TLB's own
+ * fields. A page a privilege may read is tagged with its linear address
+ * (low 12 bits set) and maps to the TLB's host page; a write also needs
+ * it writable and dirty; CPL 3 only user pages; MMIO and empty entries
+ * nothing. */
+static void assert_fast_tlb_matches(const struct emu_cpu *c)
+{
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
+		const struct emu_tlb_entry *e = &c->tlb[i];
+		bool ram = e->vpage != ~0ULL && e->host;
+		uint64_t lin = e->vpage << 12;
+
+		for (int user = 0; user < 2; user++) {
+			const struct emu_fast_tlb_entry *ft = &c->ftlb[user][i];
+			bool rd = ram && (!user || e->user);
+			bool wr = rd && e->writable && e->dirty;
+
+			assert_int_equal(ft->read, rd ? (lin | 0xfff) : 0);
+			assert_int_equal(ft->write, wr ? (lin | 0xfff) : 0);
+			if (rd)
+				assert_ptr_equal((uint8_t *)(uintptr_t)(lin + ft->addend), e->host);
+		}
+	}
+}
+
+/* The TLB index of a linear address. */
+#define TI(lin) (((lin) >> 12) & (EMU_TLB_SIZE - 1))
+
+static void test_fast_tlb_follows_tlb(void **state)
+{
+	struct fixture *f = *state;
+	struct emu_cpu *c = f->c;
+	uint64_t v;
+
+	paging32(f, true);
+	assert_int_equal(try_cr(c, 4, X86_CR4_PGE), -1);
+	put32(f, 0x11000 + 0x30 * 4, 0x240000 | P | W | U);     /* user, writable */
+	put32(f, 0x11000 + 0x31 * 4, 0x241000 | P | U);         /* user, read-only */
+	put32(f, 0x11000 + 0x32 * 4, 0x242000 | P | W);         /* supervisor */
+	put32(f, 0x11000 + 0x33 * 4, 0x243000 | P | W | G);     /* global */
+	put32(f, 0x11000 + 0x34 * 4, 0xfee00000 | P | W);       /* no RAM: MMIO */
+	put32(f, 0x11000 + 0x35 * 4, 0x245000 | P | W | U | D); /* dirty already */
+	assert_fast_tlb_matches(c);
+	for (unsigned p = 0x30; p <= 0x35; p++)
+		assert_int_equal(try_read(c, S_DS, 0x400000 + p * 0x1000, 4, &v), -1);
+	assert_fast_tlb_matches(c);
+	/* Read only so far: clean pages give no write tag, the dirty one
+	 * does. */
+	assert_int_equal(c->ftlb[0][TI(0x430000)].write, 0);
+	assert_int_equal(c->ftlb[0][TI(0x435000)].write, 0x435fff);
+	assert_int_equal(c->ftlb[1][TI(0x432000)].read, 0); /* supervisor page */
+	assert_int_equal(c->ftlb[0][TI(0x434000)].read, 0); /* MMIO */
+	/* Writes set D: now writable for both (user page) or supervisor. */
+	assert_int_equal(try_write(c, S_DS, 0x430000, 4, 1), -1);
+	assert_int_equal(try_write(c, S_DS, 0x432000, 4, 1), -1);
+	assert_int_equal(try_write(c, S_DS, 0x433000, 4, 1), -1);
+	assert_int_equal(try_write(c, S_DS, 0x431000, 4, 1), EXC_PF); /* WP, read-only */
+	assert_fast_tlb_matches(c);
+	assert_int_equal(c->ftlb[1][TI(0x430000)].write, 0x430fff);
+	assert_int_equal(c->ftlb[0][TI(0x432000)].write, 0x432fff);
+	/* INVLPG, MOV CR3 (globals stay) and a full flush empty the
+	 * entries they drop. */
+	emu_tlb_flush_page(c, 0x430abc);
+	assert_int_equal(c->ftlb[0][TI(0x430000)].read, 0);
+	assert_fast_tlb_matches(c);
+	assert_int_equal(try_cr(c, 3, 0x10000), -1);
+	assert_fast_tlb_matches(c);
+	assert_int_equal(c->ftlb[0][TI(0x433000)].read, 0x433fff);
+	assert_int_equal(c->ftlb[0][TI(0x432000)].read, 0);
+	emu_tlb_flush(c, true);
+	assert_fast_tlb_matches(c);
+	assert_int_equal(c->ftlb[0][TI(0x433000)].read, 0);
+}
+
 static void test_tlb_invlpg_large_page(void **state)
 {
 	struct fixture *f = *state;
@@ -758,6 +833,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_long_canonical, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tlb_flushes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tlb_invlpg_large_page, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fast_tlb_follows_tlb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dirty_after_read_in_tlb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_page_crossing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mmio_and_rmw, setup, teardown),

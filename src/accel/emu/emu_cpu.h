@@ -258,7 +258,7 @@ int emu_step(struct emu_cpu *c);
  * decoded-block cache if c->icache is set. Returns early on triple fault,
  * internal error or shutdown request, and when *stop is true (stop may be
  * NULL): right after an instruction that did port I/O or MMIO (a device
- * that stopped the VM), else within EMU_BLOCK_MAX_INSN (16) instructions
+ * that stopped the VM), else within EMU_BLOCK_MAX_INSN (32) instructions
  * when interpreting, or within the max steps when translated blocks go
  * from one to the next by themselves (emu_jit.h).
  * Returns 1 if the CPU is halted, else 0. emu_step(c) is

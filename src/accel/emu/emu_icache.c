@@ -24,7 +24,7 @@
  *    code;
  *  - other writers while a block runs (cross-modifying code): the SDM asks
  *    the executing CPU to serialize before it runs such code; every
- *    serializing instruction ends a block, and a block is at most 16
+ *    serializing instruction ends a block, and a block is at most 32
  *    instructions, so the new bytes are seen at the next block anyway.
  * Fetch permissions (paging, NX, CS limit) are checked on every lookup
  * through emu_fetch_ptr(), exactly as an uncached fetch does. */

@@ -4,26 +4,34 @@
  * Translated code is a function void f(struct emu_cpu *c, page). Inside
  * it rbx holds c, r12 the rip of the block's first instruction (the block
  * is keyed by guest-physical address, so the same code serves every
- * linear alias: each instruction's rip is r12 + its offset) and r14 the
- * host address of the block's guest page; r13 keeps a memory operand's
- * address and r15 a call's target across a call to C. Guest registers and
- * flags stay in struct emu_cpu; rax, rcx, rdx, rsi, rdi and r8 are
- * scratch. The stack is 16-byte aligned at every call. Links, the jump
- * cache's dispatch code and the entry from C at a link entry all keep
- * that frame (five saved registers), so every exit restores it.
+ * linear alias: each instruction's rip is r12 + its offset), r14 the host
+ * address of the block's guest page and r15 the fast TLB the block's
+ * memory accesses use (emit_view()). The guest registers the block uses
+ * most live in r8-r11 and the guest's arithmetic flags in r13 from the
+ * block's start to its exits (choose_cached(), cache_store(),
+ * cache_load()); the others stay in struct emu_cpu. rax, rcx, rdx, rsi
+ * and rdi are scratch. The stack is 16-byte aligned at every call. Links,
+ * the jump cache's dispatch code and the entry from C at a link entry all
+ * keep that frame (five saved registers), so every exit restores it.
  *
  * Flags. A translated ALU instruction runs the same operation on the
  * host, which sets the flags the guest instruction defines exactly as the
  * guest CPU would (and its undefined ones as this host does), and copies
- * them (pushfq) into c->rflags. A backward pass over the block leaves
- * that copy out where nothing can see the flags before the next
- * instruction overwrites them: no reader (ADC, SBB, Jcc, SETcc, CMOVcc),
- * no possible fault (memory access), no call and no exit in between.
+ * them (pushfq) into r13. A backward pass over the block leaves that copy
+ * out where nothing can see the flags before the next instruction
+ * overwrites them: no reader (ADC, SBB, Jcc, SETcc, CMOVcc), no possible
+ * fault (memory access), no call and no exit in between.
  *
- * Faults. Every instruction that can fault records its rip and rsp in
- * insn_rip/insn_rsp first (as emu_run() does), and changes guest state
- * only after its last possible fault, so the longjmp from emu_raise()
- * finds the state of the instruction's start. */
+ * Memory. Each access has a fast path (fast_access(): one fast-TLB
+ * compare, host address by one add) and, per instruction, a slow path
+ * that runs the whole instruction in the interpreter (emit_slow_paths()).
+ *
+ * Faults. The fast path cannot fault. Everything that may (slow paths,
+ * called instructions, checks that raise) stores the cached registers and
+ * records rip, rsp and the instruction count first (as emu_run() does),
+ * and guest state changes only after the last possible miss or fault, so
+ * the longjmp from emu_raise() finds the state of the instruction's
+ * start. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1650,7 +1658,10 @@ static void emit_call(struct jctx *x, const struct emu_insn *in)
 	cache_store(x); /* before mark_start(): a fault finds them in memory */
 	mark_start(x);
 	handler_call(x, in);
-	emit_view(x); /* the mode, privilege or a segment may have changed */
+	/* Instructions that change the mode, the privilege or a segment end
+	 * the block (ends_block() in emu_icache.c); choosing again keeps the
+	 * fast TLB right should that ever change. */
+	emit_view(x);
 }
 
 /* The slow paths: each runs its instruction in the interpreter, with

@@ -11,6 +11,7 @@
  * and entered again at emu_run()'s step budget), operations in place on
  * them, the fast TLB's views by privilege and segments, its slow paths,
  * the dirty bit, CR0.WP and stores into the running block's page. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -886,6 +887,43 @@ static void test_prot32_self_modifying_block(void **state)
 	rig_free(b);
 }
 
+/* The translator's code is never writable and executable at once (W^X):
+ * after blocks were translated and run, no mapping of this process is
+ * both. */
+static void test_code_never_writable_and_executable(void **state)
+{
+	struct rig *a = rig_new(false, false), *b = rig_new(false, true);
+	static const uint8_t code[] = {
+		0xb9, 0x10, 0x00, 0x00, 0x00, /* mov ecx, 16 */
+		0x01, 0x0d, 0x00, 0x00, 0x02, 0x00, /* L: add [DATA], ecx */
+		0xe2, 0xf8,                   /* loop L */
+		0xf4,                         /* hlt */
+	};
+	char line[512];
+	unsigned wx = 0, x = 0;
+
+	(void)state;
+	put_code(a, code, sizeof(code));
+	put_code(b, code, sizeof(code));
+	run_both(a, b, 3);
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	assert_non_null(maps);
+	while (fgets(line, sizeof(line), maps)) {
+		char perms[8] = "";
+
+		if (sscanf(line, "%*s %7s", perms) != 1)
+			continue;
+		x += perms[2] == 'x';
+		wx += perms[1] == 'w' && perms[2] == 'x';
+	}
+	fclose(maps);
+	assert_int_equal(wx, 0);
+	assert_true(x > 0);
+	rig_free(a);
+	rig_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_long64_dirty_bit),
 		cmocka_unit_test(test_long64_cr0_wp),
 		cmocka_unit_test(test_prot32_self_modifying_block),
+		cmocka_unit_test(test_code_never_writable_and_executable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@
 #if defined(__x86_64__)
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "emu_jit_x86.h"
 
@@ -49,13 +50,26 @@
 #define GPR(r) (CPU(gpr) + 8 * (int32_t)(r))
 #define TLB(field) (CPU(tlb) + (int32_t)offsetof(struct emu_tlb_entry, field))
 
+/* The code buffer is one memory file mapped twice, never writable and
+ * executable at once: the translator writes through buf, the CPU runs it
+ * at exec (the same offset). Link slots and the called instructions'
+ * copies, which are written or read as data, live in a separate
+ * read-write buffer. */
 struct emu_jit {
-	uint8_t *buf;
+	uint8_t *buf, *exec;
 	size_t size, used;
 	size_t base; /* bytes at the start kept across resets (the entries below) */
 	uint8_t *dispatch; /* emit_dispatch() */
+	uint8_t *data;
+	size_t data_size, data_used;
 	struct emu_jit_stats stats;
 };
+
+/* Where the code the translator wrote at p runs. */
+static uint8_t *exec_addr(const struct emu_jit *j, const uint8_t *p)
+{
+	return j->exec + (p - j->buf);
+}
 
 static void emit_dispatch(struct jasm *a);
 
@@ -80,8 +94,10 @@ static size_t emit_enter_linked(uint8_t *p)
 	return (sizeof(code) + 15) & ~(size_t)15;
 }
 
-/* Room a block's code may need at most: checked before translating. */
+/* Room a block's code and data may need at most: checked before
+ * translating. */
 #define BLOCK_CODE_MAX 32768
+#define BLOCK_DATA_MAX ((EMU_BLOCK_MAX_INSN + 1) * (sizeof(uint64_t) + sizeof(struct emu_insn)))
 
 
 struct emu_jit *emu_jit_new(size_t bytes)
@@ -93,13 +109,23 @@ struct emu_jit *emu_jit_new(size_t bytes)
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return NULL;
-	j->buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
-	if (j->buf == MAP_FAILED) {
-		free(j);
+	int fd = memfd_create("vslice-emu-jit", MFD_CLOEXEC);
+
+	j->buf = j->exec = j->data = MAP_FAILED;
+	j->data_size = bytes / 2;
+	if (fd >= 0 && ftruncate(fd, (off_t)bytes) == 0) {
+		j->buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		j->exec = mmap(NULL, bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+		j->data = mmap(NULL, j->data_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	j->size = bytes;
+	if (j->buf == MAP_FAILED || j->exec == MAP_FAILED || j->data == MAP_FAILED) {
+		emu_jit_free(j);
 		return NULL;
 	}
-	j->size = bytes;
 	j->base = emit_enter_linked(j->buf);
 	j->dispatch = j->buf + j->base;
 	struct jasm a = {.p = j->dispatch, .end = j->buf + BLOCK_CODE_MAX};
@@ -111,7 +137,7 @@ struct emu_jit *emu_jit_new(size_t bytes)
 void emu_jit_enter_linked(struct emu_jit *j, struct emu_cpu *c, const uint8_t *page, void *chain)
 {
 	void (*enter)(struct emu_cpu *, const uint8_t *, void *) =
-	    (void (*)(struct emu_cpu *, const uint8_t *, void *))(void *)j->buf;
+	    (void (*)(struct emu_cpu *, const uint8_t *, void *))(void *)j->exec;
 
 	enter(c, page, chain);
 }
@@ -120,13 +146,19 @@ void emu_jit_free(struct emu_jit *j)
 {
 	if (!j)
 		return;
-	munmap(j->buf, j->size);
+	if (j->buf != MAP_FAILED)
+		munmap(j->buf, j->size);
+	if (j->exec != MAP_FAILED)
+		munmap(j->exec, j->size);
+	if (j->data != MAP_FAILED)
+		munmap(j->data, j->data_size);
 	free(j);
 }
 
 void emu_jit_reset(struct emu_jit *j)
 {
 	j->used = j->base;
+	j->data_used = 0;
 	j->stats.flushes++;
 }
 
@@ -1747,7 +1779,7 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	uint16_t live = ARITH, off = 0;
 	uint8_t *start;
 
-	if (j->size - j->used < BLOCK_CODE_MAX)
+	if (j->size - j->used < BLOCK_CODE_MAX || j->data_size - j->data_used < BLOCK_DATA_MAX)
 		return NULL;
 	x = calloc(1, sizeof(*x));
 	if (!x)
@@ -1792,19 +1824,21 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 				   plan[k].kind == K_JCC;
 	}
 
-	/* Layout: [link slots][called instructions' copies][chain entry
-	 * address][entry: the code]. */
+	/* Layout: data [link slots][called instructions' copies], code
+	 * [chain entry address][entry: the code]. */
 	unsigned ncalls = 0, nbranch = 1;
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		ncalls += plan[k].kind == K_CALL || touches_memory(&plan[k]);
 		nbranch += plan[k].kind == K_JCC || plan[k].kind == K_JMP;
 	}
-	start = j->buf + j->used;
-	x->slots = (uint64_t *)start;
+	uint8_t *data = j->data + j->data_used;
+
+	x->slots = (uint64_t *)data;
 	x->max_slots = nbranch;
 	memset(x->slots, 0, nbranch * sizeof(uint64_t));
-	x->insn_copy = (struct emu_insn *)(start + nbranch * sizeof(uint64_t));
-	uint8_t *chain_addr = (uint8_t *)(x->insn_copy + ncalls);
+	x->insn_copy = (struct emu_insn *)(data + nbranch * sizeof(uint64_t));
+	start = j->buf + j->used;
+	uint8_t *chain_addr = start;
 	uint8_t *entry = chain_addr + 8;
 	x->a.p = entry;
 	x->a.end = start + BLOCK_CODE_MAX;
@@ -1891,7 +1925,7 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	emit_tails(x);
 	uint8_t *centry = NULL;
 	if (x->code_bits != 16) {
-		centry = x->a.p;
+		centry = exec_addr(j, x->a.p);
 		emit_chain_entry(x);
 	}
 	memcpy(chain_addr, &centry, sizeof(centry));
@@ -1902,9 +1936,11 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	}
 	j->used += (size_t)(x->a.p - start);
 	j->used = (j->used + 15) & ~(size_t)15;
+	j->data_used += (size_t)((uint8_t *)(x->insn_copy + x->ncopies) - data);
+	j->data_used = (j->data_used + 15) & ~(size_t)15;
 	j->stats.blocks++;
 	free(x);
-	return (emu_jit_entry)(void *)entry;
+	return (emu_jit_entry)(void *)exec_addr(j, entry);
 }
 
 #else /* not an x86-64 host: no translator */

@@ -28,7 +28,7 @@
  *   --jit-size BYTES  the translator's code buffer (default 1 MiB; a small
  *               one makes it empty itself and translate again)
  *   --jit-after N  a block is interpreted N times before it is translated
- *               (default 0; vslice uses 2)
+ *               (default 0; vslice uses 16)
  *   --step      every case through emu_step(), even saved block cases
  *   --icount    on the block path, c->icount must also be the number of
  *               instructions completed (else a wrong count is only

@@ -7,12 +7,13 @@
  * linear alias: each instruction's rip is r12 + its offset), r14 the host
  * address of the block's guest page and r15 the fast TLB the block's
  * memory accesses use (emit_view()). The guest registers the block uses
- * most live in r8-r11 and the guest's arithmetic flags in r13 from the
+ * most live in r8-r11 and rbp, and the guest's arithmetic flags in r13 from the
  * block's start to its exits (choose_cached(), cache_store(),
  * cache_load()); the others stay in struct emu_cpu. rax, rcx, rdx, rsi
  * and rdi are scratch. The stack is 16-byte aligned at every call. Links,
  * the jump cache's dispatch code and the entry from C at a link entry all
- * keep that frame (five saved registers), so every exit restores it.
+ * keep that frame (frame_enter: six saved registers), so every exit
+ * restores it.
  *
  * Flags. A translated ALU instruction runs the same operation on the
  * host, which sets the flags the guest instruction defines exactly as the
@@ -73,13 +74,19 @@ static uint8_t *exec_addr(const struct emu_jit *j, const uint8_t *p)
 
 static void emit_dispatch(struct jasm *a);
 
+/* The frame of translated code, made by every entry from C: the
+ * callee-saved registers it uses, and the stack 16-byte aligned again. */
+static const uint8_t frame_enter[] = {
+	0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx rbp r12-r15 */
+	0x48, 0x83, 0xec, 0x08,                                     /* sub rsp, 8 */
+};
+
 /* The entry from C at a link entry: emu_jit_enter_linked() (emu_jit.h).
  * Sets up the frame every translation's code uses (saved registers, rbx =
  * c, r14 = page, r12 = c->rip, rdx = no link slot) and jumps to chain. */
 static size_t emit_enter_linked(uint8_t *p)
 {
 	static const uint8_t code[] = {
-		0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* push rbx r12 r13 r14 r15 */
 		0x48, 0x89, 0xfb,                                     /* mov rbx, rdi */
 		0x49, 0x89, 0xf6,                                     /* mov r14, rsi */
 		0x4c, 0x8b, 0xa3, 0, 0, 0, 0,                         /* mov r12, [rbx + rip] */
@@ -89,9 +96,10 @@ static size_t emit_enter_linked(uint8_t *p)
 	};
 	int32_t rip = CPU(rip);
 
-	memcpy(p, code, sizeof(code));
-	memcpy(p + 18, &rip, 4);
-	return (sizeof(code) + 15) & ~(size_t)15;
+	memcpy(p, frame_enter, sizeof(frame_enter));
+	memcpy(p + sizeof(frame_enter), code, sizeof(code));
+	memcpy(p + sizeof(frame_enter) + 9, &rip, 4);
+	return (sizeof(frame_enter) + sizeof(code) + 15) & ~(size_t)15;
 }
 
 /* Room a block's code and data may need at most: checked before
@@ -546,9 +554,13 @@ struct jctx {
 /* Restores the host registers the entry saved and returns. */
 static void epilogue(struct jasm *a)
 {
-	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5b, 0xc3 };
+	static const uint8_t pops[] = {
+		0x48, 0x83, 0xc4, 0x08,                                     /* add rsp, 8 */
+		0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, /* pop r15-r12 rbp rbx */
+		0xc3,                                                       /* ret */
+	};
 
-	for (unsigned i = 0; i < sizeof(pops); i++) /* pop r15 r14 r13 r12 rbx; ret */
+	for (unsigned i = 0; i < sizeof(pops); i++)
 		j8(a, pops[i]);
 }
 
@@ -676,7 +688,7 @@ static void exit_dynamic(struct jctx *x, unsigned n)
  * and the ones it may change stored back before every exit, before every
  * call to C that may read them (called instructions, slow paths,
  * emu_raise()) and reloaded after one that may change them. */
-static const uint8_t cache_pool[] = { H_R8, H_R9, H_R10, H_R11 };
+static const uint8_t cache_pool[] = { H_R8, H_R9, H_R10, H_R11, H_BP };
 
 static void cache_store(struct jctx *x)
 {
@@ -854,7 +866,7 @@ static void greg_load(struct jctx *x, const struct emu_insn *in, unsigned r, uns
 		} else if (size == 2) {
 			j_op_reg(&x->a, 4, "\x0f\xb7", 2, h, (unsigned)g);  /* movzx h32, g16 */
 		} else if (!byte) {
-			j_op_reg(&x->a, 4, "\x0f\xb6", 2, h, (unsigned)g);  /* movzx h32, g8 */
+			j_movx8_reg(&x->a, 4, false, h, (unsigned)g);       /* movzx h32, g8 */
 		} else {
 			j_op_reg(&x->a, 4, "\x89", 1, (unsigned)g, h);
 			j_shift(&x->a, 4, 5, h, false, 8);
@@ -1435,7 +1447,11 @@ static void emit_movx(struct jctx *x, const struct emu_insn *in, const struct pl
 						      { "\x0f\xbe", "\x0f\xbf", "\x63" } };
 		unsigned i = p->ssize == 1 ? 0 : p->ssize == 2 ? 1 : 2;
 
-		j_op_reg(&x->a, p->size, op[p->sx][i], i == 2 ? 1 : 2, (unsigned)d, (unsigned)s);
+		if (i == 0)
+			j_movx8_reg(&x->a, p->size, p->sx, (unsigned)d, (unsigned)s);
+		else
+			j_op_reg(&x->a, p->size, op[p->sx][i], i == 2 ? 1 : 2, (unsigned)d,
+				 (unsigned)s);
 		return;
 	}
 	if (p->src == O_MEM)
@@ -1845,9 +1861,8 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	x->b = b;
 	x->code_bits = b->code_bits;
 	x->dispatch = j->dispatch;
-	static const uint8_t pushes[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 };
-	for (unsigned i = 0; i < sizeof(pushes); i++) /* push rbx r12 r13 r14 r15 */
-		j8(&x->a, pushes[i]);
+	for (unsigned i = 0; i < sizeof(frame_enter); i++)
+		j8(&x->a, frame_enter[i]);
 	j_mov_rr(&x->a, H_BX, H_DI);
 	j_mov_rr(&x->a, H_R14, H_SI);
 	j_load(&x->a, 8, H_R12, H_BX, CPU(rip));

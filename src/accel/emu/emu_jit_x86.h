@@ -119,6 +119,19 @@ static inline void j_lea_sib(struct jasm *a, unsigned size, unsigned reg, unsign
 	j32(a, (uint32_t)disp);
 }
 
+/* MOVZX/MOVSX reg (size 4 or 8), rm8: rm 4-7 get a REX so that they
+ * mean SPL..DIL, never AH..BH. */
+static inline void j_movx8_reg(struct jasm *a, unsigned size, bool sx, unsigned reg, unsigned rm)
+{
+	unsigned rex = (size == 8 ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0);
+
+	if (rex || (rm >= 4 && rm < 8))
+		j8(a, 0x40 | rex);
+	j8(a, 0x0f);
+	j8(a, sx ? 0xbe : 0xb6);
+	j_modrm_reg(a, reg, rm);
+}
+
 /* opcode reg, rm (register form). */
 static inline void j_op_reg(struct jasm *a, unsigned size, const char *opc, unsigned n,
 			    unsigned reg, unsigned rm)

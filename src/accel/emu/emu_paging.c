@@ -70,11 +70,13 @@ static void tlb_fill(struct emu_cpu *c, uint64_t vpage, uint64_t ppage, unsigned
 
 void emu_tlb_flush(struct emu_cpu *c, bool include_global)
 {
-	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-		if (include_global || !c->tlb[i].global) {
-			c->tlb[i].vpage = ~0ULL;
-			emu_fast_tlb_set(c, i);
-		}
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++) {
+		/* (An empty entry's fast-TLB entries are empty already.) */
+		if (c->tlb[i].vpage == ~0ULL || (!include_global && c->tlb[i].global))
+			continue;
+		c->tlb[i].vpage = ~0ULL;
+		emu_fast_tlb_set(c, i);
+	}
 }
 
 void emu_tlb_flush_page(struct emu_cpu *c, uint64_t lin)

@@ -6,7 +6,9 @@
 also MemTotal is within 8% of --memory (1G there: the kernel keeps ~48 MiB
 for itself whatever the size, 15% of the default 256M) and the guest's
 clock (adjtimex, and `date +%s`) is within 2 s of the host's when the line
-arrives; then the guest powers off and vslice exits 0."""
+arrives; the kernel finds the CPU not affected by Meltdown (IA32_ARCH_
+CAPABILITIES.RDCL_NO under --accel emu: no page-table isolation); then the
+guest powers off and vslice exits 0."""
 import re
 import time
 
@@ -17,6 +19,7 @@ echo "DATE=$(date +%s)"
 echo "NPROC=$(nproc)"
 echo "UNAME=$(uname -r)"
 sed -n 's/^MemTotal: *\([0-9]*\) kB$/MEMTOTAL=\1/p' /proc/meminfo
+echo "MELTDOWN=$(tr ' ' _ < /sys/devices/system/cpu/vulnerabilities/meltdown)"
 """
 MIB = 1024 * 1024
 
@@ -43,12 +46,14 @@ def boot(cpus, memory_mib, check_clock):
         fail(f"{what}: vslice exit status {status} after the guest powered off, expected 0")
     text = vm.out.text()[banner.end():out.start()]
     vals = dict(re.findall(r"^([A-Z]+)=(\S+)$", text, re.M))
-    for key in ("DATE", "NPROC", "UNAME", "MEMTOTAL"):
+    for key in ("DATE", "NPROC", "UNAME", "MEMTOTAL", "MELTDOWN"):
         if key not in vals:
             fail(f"{what}: no {key}= line in the command's output:\n{text}")
 
     if int(vals["NPROC"]) != cpus:
         fail(f"{what}: nproc says {vals['NPROC']}")
+    if vals["MELTDOWN"] != "Not_affected":
+        fail(f"{what}: the kernel's Meltdown status is '{vals['MELTDOWN']}', expected 'Not affected'")
     release, _, bcpus, bmib = banner.groups()
     memtotal = int(vals["MEMTOTAL"]) * 1024
     if release != vals["UNAME"] or int(bcpus) != cpus or int(bmib) != memtotal // MIB:

@@ -174,6 +174,15 @@ static void test_cpuid_leaves(void **state)
 		       (1u << 13) | (1u << 16) | (1u << 17);
 	assert_int_equal(r[3], EMU_CPUID1_EDX_ISA | sys);
 	assert_int_equal(r[2], EMU_CPUID1_ECX_ISA | (1u << 31)); /* + hypervisor */
+	/* Leaf 7: IA32_ARCH_CAPABILITIES, whose MSR says the CPU is not
+	 * susceptible to Meltdown, SSB, MDS, iTLB multihit, TAA, MMIO stale
+	 * data; read-only. */
+	emu_cpuid(c, 7, 0, r);
+	assert_int_equal(r[3], 1u << 29);
+	uint64_t caps;
+	assert_int_equal(try_rdmsr(c, 0x10a, &caps), -1);
+	assert_int_equal(caps, 0xe171);
+	assert_int_equal(try_wrmsr(c, 0x10a, 0), EXC_GP);
 	emu_cpuid(c, 0x80000001, 0, r);
 	assert_true(r[3] & (1u << 29)); /* LM */
 	assert_true(r[3] & (1u << 20)); /* NX */

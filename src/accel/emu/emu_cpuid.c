@@ -2,7 +2,7 @@
  * processor that advertises only what the emulator implements: the
  * instruction-set bits emucore lists in emu_cpu.h (EMU_CPUID*_ISA) plus
  * the system features implemented here (paging, MSRs, SYSENTER/SYSCALL,
- * NX, long mode). The TSC frequency (EMU_TSC_HZ) is given in leaves 0x15
+ * NX, long mode, IA32_ARCH_CAPABILITIES). The TSC frequency (EMU_TSC_HZ) is given in leaves 0x15
  * and 0x16, the topology by x86_cpuid_set_topology(). Hypervisor leaves
  * 0x40000000-1 say "KVM" with the kvm-clock features (emu_msr.c has the
  * MSRs), so a Linux guest uses kvm-clock and needs no calibration. */
@@ -29,6 +29,8 @@
 #define LEAF1_ECX_TSC_DEADLINE (1u << 24)
 #define LEAF1_ECX_X2APIC (1u << 21)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
+/* CPUID.7.0:EDX: the IA32_ARCH_CAPABILITIES MSR (emu_msr.c). */
+#define LEAF7_EDX_ARCH_CAPABILITIES (1u << 29)
 /* CPUID.80000001h:EDX, system part: SYSCALL(11) NX(20) 1GB pages(26) LM(29). */
 #define EXT1_EDX_SYS ((1u << 11) | (1u << 20) | (1u << 26) | (1u << 29))
 
@@ -72,8 +74,10 @@ void emu_cpuid(struct emu_cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[
 		     (intc && intc->x2apic ? LEAF1_ECX_X2APIC : 0);
 		break;
 	case 7:
-		if (subleaf == 0)
+		if (subleaf == 0) {
 			b = EMU_CPUID7_EBX_ISA;
+			d = LEAF7_EDX_ARCH_CAPABILITIES;
+		}
 		break;
 	case 0xb:
 		break; /* filled by the topology below */

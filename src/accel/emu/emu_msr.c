@@ -18,6 +18,7 @@ enum {
 	MSR_FEATURE_CONTROL = 0x3a,
 	MSR_UCODE_REV = 0x8b,
 	MSR_MTRRCAP = 0xfe,
+	MSR_ARCH_CAPABILITIES = 0x10a,
 	MSR_SYSENTER_CS = 0x174,
 	MSR_SYSENTER_ESP = 0x175,
 	MSR_SYSENTER_EIP = 0x176,
@@ -128,6 +129,18 @@ uint64_t emu_rdmsr(struct emu_cpu *c, uint32_t msr)
 		return 0;
 	case MSR_MTRRCAP:
 		return 0; /* no variable or fixed ranges, no WC */
+	case MSR_ARCH_CAPABILITIES:
+		/* The emulator does not speculate: not susceptible to rogue
+		 * data cache load (RDCL_NO, 0), speculative store bypass
+		 * (SSB_NO, 4), microarchitectural data sampling (MDS_NO, 5),
+		 * machine checks on page-size changes (PSCHANGE_MC_NO, 6),
+		 * TSX asynchronous abort (TAA_NO, 8), stale data from MMIO
+		 * (SBDR_SSDP_NO, FBSDP_NO, PSDP_NO: 13-15). A guest kernel
+		 * then needs no page-table isolation: every system call and
+		 * interrupt would otherwise switch CR3 twice, emptying the
+		 * TLB each time. Read-only (a write raises #GP, below). */
+		return (1u << 0) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13) |
+		       (1u << 14) | (1u << 15);
 	case MSR_SYSENTER_CS:
 		return c->sysenter_cs;
 	case MSR_SYSENTER_ESP:

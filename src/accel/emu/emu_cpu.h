@@ -189,9 +189,6 @@ struct emu_cpu {
 	uint64_t code_page;
 	bool block_break;
 	uint64_t run_end;
-	/* Scratch for translated code (emu_jit.c): holds a value across a
-	 * call it makes. */
-	uint64_t jit_tmp;
 	/* Host address of the guest page of the block last looked up
 	 * (emu_icache.c), and the link slot of a translated block's exit to
 	 * fill with the next block found (emu_jit.h), NULL if none. */

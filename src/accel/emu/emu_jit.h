@@ -4,15 +4,16 @@
  *
  * Frequent integer forms (MOV, LEA, the ALU ops, TEST, INC/DEC/NEG/NOT,
  * shifts, MOVZX/MOVSX, SETcc, CMOVcc, Jcc, JMP; PUSH/POP/CALL/RET in
- * 64-bit code) become host instructions working on the guest registers in
- * struct emu_cpu, with the guest flags computed by the host's own ALU (the
- * same operation on the same operands sets the same flags) and stored
- * only where a later instruction, a fault or the end of the block can see
- * them. Memory operands take the C accessors' common case inline (flat
- * segment, TLB hit, RAM, within a page) and call emu_read()/emu_write()
- * for everything else, so segmentation, paging, MMIO and the
- * self-modifying-code check are exactly the interpreter's. Every other
- * instruction is a call to the interpreter's handler for it.
+ * 64-bit code) become host instructions working on the guest registers
+ * (the block's most used ones kept in host registers), with the guest
+ * flags computed by the host's own ALU (the same operation on the same
+ * operands sets the same flags) and kept only where a later instruction,
+ * a fault or the end of the block can see them. Memory operands take the
+ * common case inline through a fast TLB (flat segments, an allowed RAM
+ * page, within a page, not the running block's page); anything else runs
+ * the whole instruction in the interpreter, so segmentation, paging, MMIO
+ * and the self-modifying-code check are exactly the interpreter's. Every
+ * other instruction is a call to the interpreter's handler for it.
  *
  * The translated code leaves the block where run_block() in emu_exec.c
  * would: after its last instruction, when an instruction does not fall

@@ -541,8 +541,7 @@ struct jctx {
 	uint8_t *body_loop;         /* the same after emit_view() */
 	bool calls;                 /* the block has called instructions */
 	int8_t host_of[16];         /* guest register -> host register, -1 */
-	uint16_t cached, written;   /* guest registers kept in host ones; of
-				     * those, the ones the block may change */
+	uint16_t cached;            /* guest registers kept in host ones */
 	bool regs_in_memory;        /* exits made now need not store them */
 	bool flags_cached;          /* rflags lives in r13 (read or written) */
 	bool host_flags;            /* the host's flags are the guest's (set by
@@ -685,15 +684,15 @@ static void exit_dynamic(struct jctx *x, unsigned n)
 /* ---- guest registers in host registers ----
  * The guest registers a block uses most live in these host registers
  * from the block's start (after emit_view()) to its exits: loaded there,
- * and the ones it may change stored back before every exit, before every
- * call to C that may read them (called instructions, slow paths,
- * emu_raise()) and reloaded after one that may change them. */
+ * stored back before every exit and before every call to C that may read
+ * them (called instructions, slow paths, emu_raise()), and reloaded after
+ * one that may change them. */
 static const uint8_t cache_pool[] = { H_R8, H_R9, H_R10, H_R11, H_BP };
 
 static void cache_store(struct jctx *x)
 {
 	for (unsigned r = 0; r < 16; r++)
-		if (x->written & (1u << r))
+		if (x->cached & (1u << r))
 			j_store(&x->a, 8, (unsigned)x->host_of[r], H_BX, GPR(r));
 	if (x->flags_written) { /* the arithmetic flags of r13 (uses rax) */
 		j_mov_rr(&x->a, H_AX, H_R13);
@@ -725,8 +724,6 @@ static void greg_full_load(struct jctx *x, unsigned r, unsigned h)
 static void greg_full_store(struct jctx *x, unsigned r, unsigned h)
 {
 	if (x->host_of[r] >= 0) {
-		if (!(x->written & (1u << r)))
-			abort(); /* the pre-pass missed a write: a translator bug */
 		j_mov_rr(&x->a, (unsigned)x->host_of[r], h);
 	} else {
 		j_store(&x->a, 8, h, H_BX, GPR(r));
@@ -737,8 +734,6 @@ static void greg_full_store(struct jctx *x, unsigned r, unsigned h)
 static void greg_full_add(struct jctx *x, unsigned r, int32_t imm)
 {
 	if (x->host_of[r] >= 0) {
-		if (!(x->written & (1u << r)))
-			abort();
 		j_alu_ri(&x->a, 8, 0, (unsigned)x->host_of[r], imm);
 	} else {
 		j_alu_mem_imm(&x->a, 0, H_BX, GPR(r), imm);
@@ -783,25 +778,24 @@ static unsigned greg_whole(const struct emu_insn *in, unsigned r, unsigned size,
 	return *byte ? r - 4 : r;
 }
 
-/* Counts a use of guest register r (size bytes, as named by in) in
- * uses[], and in *written if it is written. */
-static void count_use(const struct emu_insn *in, unsigned r, unsigned size, bool write,
-		      unsigned uses[16], uint16_t *written, unsigned weight)
+/* Counts a use of guest register r (size bytes, as named by in). */
+static void count_use(const struct emu_insn *in, unsigned r, unsigned size, unsigned uses[16],
+		      unsigned weight)
 {
 	unsigned byte, w = greg_whole(in, r, size, &byte);
 
 	uses[w] += weight;
-	if (write)
-		*written |= (uint16_t)(1u << w);
 }
 
 /* Which guest registers the block keeps in host registers: the ones its
  * translated instructions use most, counting the ones in a loop back to
- * the block's start many times (x->host_of, cached, written). */
+ * the block's start many times (x->host_of, cached). All of them are
+ * stored back at exits, changed or not: nothing needs to know which
+ * instructions write which. */
 static void choose_cached(struct jctx *x, const struct plan *plan)
 {
 	unsigned uses[16] = {0}, loop_end = 0;
-	uint16_t written = 0, off = 0;
+	uint16_t off = 0;
 	const struct emu_block *b = x->b;
 
 	for (unsigned k = 0; k < b->ninsn; k++) {
@@ -819,22 +813,21 @@ static void choose_cached(struct jctx *x, const struct plan *plan)
 		if (p->kind == K_CALL || p->kind == K_NOP || p->kind == K_JCC || p->kind == K_JMP)
 			continue;
 		if (p->kind >= K_PUSH) {
-			count_use(in, R_SP, 8, true, uses, &written, weight);
+			count_use(in, R_SP, 8, uses, weight);
 			if (p->kind == K_PUSH || p->kind == K_POP)
-				count_use(in, p->dreg, 8, p->kind == K_POP, uses, &written, weight);
+				count_use(in, p->dreg, 8, uses, weight);
 			continue;
 		}
 		if (mem && in->base != NO_REG)
-			count_use(in, in->base, 8, false, uses, &written, weight);
+			count_use(in, in->base, 8, uses, weight);
 		if (mem && in->index != NO_REG)
-			count_use(in, in->index, 8, false, uses, &written, weight);
+			count_use(in, in->index, 8, uses, weight);
 		if (p->src == O_REG)
-			count_use(in, p->sreg, p->kind == K_MOVX ? p->ssize : p->size, false, uses,
-				  &written, weight);
+			count_use(in, p->sreg, p->kind == K_MOVX ? p->ssize : p->size, uses, weight);
 		if (p->dst == O_REG)
-			count_use(in, p->dreg, p->size, !p->nostore, uses, &written, weight);
+			count_use(in, p->dreg, p->size, uses, weight);
 		if (p->kind == K_SHIFT && p->by_cl)
-			count_use(in, R_CX, 1, false, uses, &written, weight);
+			count_use(in, R_CX, 1, uses, weight);
 	}
 	for (unsigned i = 0; i < sizeof(cache_pool); i++) {
 		unsigned best = 16;
@@ -847,7 +840,6 @@ static void choose_cached(struct jctx *x, const struct plan *plan)
 		x->host_of[best] = (int8_t)cache_pool[i];
 		x->cached |= (uint16_t)(1u << best);
 	}
-	x->written = written & x->cached;
 }
 
 /* host reg = guest register r (size bytes), zero-extended. */
@@ -891,8 +883,6 @@ static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, un
 	unsigned byte, w = greg_whole(in, r, size, &byte);
 	int g = x->host_of[w];
 
-	if (g >= 0 && !(x->written & (1u << w)))
-		abort(); /* the pre-pass missed a write: a translator bug */
 	if (g >= 0 && (size >= 4 || !byte)) {
 		if (size == 8)
 			j_mov_rr(&x->a, (unsigned)g, h);

@@ -1653,9 +1653,9 @@ static void emit_branch(struct jctx *x, unsigned n, uint16_t next_off, unsigned 
 	x->regs_in_memory = in_memory;
 }
 
-/* Runs instruction x->k in the interpreter's handler (its start marked):
- * goes on after it only if it fell through, did not end the block and
- * set no interrupt shadow. */
+/* Runs instruction x->k in the interpreter's handler (its start marked),
+ * the cached registers stored first: goes on after it only if it fell
+ * through, did not end the block and set no interrupt shadow. */
 static void handler_call(struct jctx *x, const struct emu_insn *in)
 {
 	cache_store(x);
@@ -1693,7 +1693,6 @@ static void handler_call(struct jctx *x, const struct emu_insn *in)
 
 static void emit_call(struct jctx *x, const struct emu_insn *in)
 {
-	cache_store(x); /* before mark_start(): a fault finds them in memory */
 	mark_start(x);
 	handler_call(x, in);
 	/* Instructions that change the mode, the privilege or a segment end
@@ -1718,7 +1717,6 @@ static void emit_slow_paths(struct jctx *x)
 		x->next_off = s->next_off;
 		x->counted = s->counted;
 		x->marked = false;
-		cache_store(x);
 		mark_start(x);
 		handler_call(x, &x->b->code->insn[s->k]);
 		if (s->leaves) {

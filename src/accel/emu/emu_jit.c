@@ -544,10 +544,10 @@ struct jctx {
 	uint16_t cached;            /* guest registers kept in host ones */
 	bool regs_in_memory;        /* exits made now need not store them */
 	bool flags_cached;          /* rflags lives in r13 (read or written) */
+	bool flags_written;         /* and the block may change it */
 	bool host_flags;            /* the host's flags are the guest's (set by
 				     * flags_after(), valid for the next
 				     * instruction only) */
-	bool flags_written;         /* and the block may change it */
 };
 
 /* Restores the host registers the entry saved and returns. */
@@ -760,22 +760,22 @@ static void mark_start(struct jctx *x)
 	j_store(&x->a, 8, H_AX, H_BX, CPU(insn_rsp));
 }
 
-/* Where guest register r of the given size lives in struct emu_cpu: AH,
- * CH, DH, BH are byte 1 of registers 0-3 when there is no REX. */
-static int32_t greg(const struct emu_insn *in, unsigned r, unsigned size)
-{
-	if (size == 1 && !in->rex && r >= 4 && r < 8)
-		return GPR(r - 4) + 1;
-	return GPR(r);
-}
-
 /* The whole guest register an operand names, and the operand's byte
- * offset in it (1 for AH, CH, DH, BH). */
+ * offset in it: AH, CH, DH, BH are byte 1 of registers 0-3 when there is
+ * no REX. */
 static unsigned greg_whole(const struct emu_insn *in, unsigned r, unsigned size,
 			   unsigned *byte)
 {
 	*byte = size == 1 && !in->rex && r >= 4 && r < 8;
 	return *byte ? r - 4 : r;
+}
+
+/* Where the operand lives in struct emu_cpu. */
+static int32_t greg(const struct emu_insn *in, unsigned r, unsigned size)
+{
+	unsigned byte, w = greg_whole(in, r, size, &byte);
+
+	return GPR(w) + (int32_t)byte;
 }
 
 /* Counts a use of guest register r (size bytes, as named by in). */
@@ -879,7 +879,6 @@ static void greg_load(struct jctx *x, const struct emu_insn *in, unsigned r, uns
 static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, unsigned size,
 		       unsigned h)
 {
-	int32_t d = greg(in, r, size);
 	unsigned byte, w = greg_whole(in, r, size, &byte);
 	int g = x->host_of[w];
 
@@ -892,39 +891,28 @@ static void greg_store(struct jctx *x, const struct emu_insn *in, unsigned r, un
 			j_op_reg(&x->a, size, size == 1 ? "\x88" : "\x89", 1, h, (unsigned)g);
 		return;
 	}
-	if (g >= 0) { /* AH..BH: merged through rsi (h is clobbered) */
-		j_mov_rr(&x->a, H_SI, (unsigned)g);
-		j_alu_ri(&x->a, 8, 4, H_SI, (int32_t)~0xff00u);
-		j_op_reg(&x->a, 4, "\x0f\xb6", 2, h, h);
-		j_shift(&x->a, 4, 4, h, false, 8);
-		j_alu_rr(&x->a, 8, 1, H_SI, h);
-		j_mov_rr(&x->a, (unsigned)g, H_SI);
+	if (size >= 4) {
+		/* In memory: one 8-byte store of the zero-extended value (mov
+		 * r32, r32), not two halves: a later 8-byte load of the
+		 * register (an address, say) is then forwarded from the
+		 * store. */
+		if (size == 4)
+			j_op_reg(&x->a, 4, "\x89", 1, h, h);
+		j_store(&x->a, 8, h, H_BX, GPR(w));
 		return;
 	}
-	if (size == 4) {
-		/* One 8-byte store of the zero-extended value (mov r32, r32),
-		 * not two halves: a later 8-byte load of the register (an
-		 * address, say) is then forwarded from the store. */
-		j_op_reg(&x->a, 4, "\x89", 1, h, h);
-		j_store(&x->a, 8, h, H_BX, d);
-	} else if (size == 8) {
-		j_store(&x->a, 8, h, H_BX, d);
-	} else {
-		/* 8/16-bit: merged into the whole register in a host register
-		 * and stored as 8 bytes, for the same reason (h is clobbered;
-		 * uses rsi). */
-		int32_t whole = GPR(0) + ((d - GPR(0)) & ~7);
-		unsigned shift = (unsigned)(d - whole) * 8; /* 8 for AH..BH */
-		uint32_t mask = (size == 1 ? 0xffu : 0xffffu) << shift;
+	/* 8/16-bit in memory, or AH..BH in a host register: merged into the
+	 * whole register in rsi and written whole, for the same reason (h
+	 * is clobbered). */
+	uint32_t mask = (size == 1 ? 0xffu : 0xffffu) << (8 * byte);
 
-		j_load(&x->a, 8, H_SI, H_BX, whole);
-		j_alu_ri(&x->a, 8, 4, H_SI, (int32_t)~mask);        /* and rsi, ~mask */
-		j_op_reg(&x->a, 4, size == 1 ? "\x0f\xb6" : "\x0f\xb7", 2, h, h); /* movzx */
-		if (shift)
-			j_shift(&x->a, 4, 4, h, false, (uint8_t)shift);
-		j_alu_rr(&x->a, 8, 1, H_SI, h);                     /* or rsi, h */
-		j_store(&x->a, 8, H_SI, H_BX, whole);
-	}
+	greg_full_load(x, w, H_SI);
+	j_alu_ri(&x->a, 8, 4, H_SI, (int32_t)~mask);                /* and rsi, ~mask */
+	j_op_reg(&x->a, 4, size == 1 ? "\x0f\xb6" : "\x0f\xb7", 2, h, h); /* movzx */
+	if (byte)
+		j_shift(&x->a, 4, 4, h, false, 8);
+	j_alu_rr(&x->a, 8, 1, H_SI, h);                             /* or rsi, h */
+	greg_full_store(x, w, H_SI);
 }
 
 /* rdx = effective address of in's memory operand, masked to its size
@@ -1164,11 +1152,20 @@ static void emit_ret(struct jctx *x)
 	exit_dynamic(x, x->k + 1);
 }
 
-/* rdx = host flags (after the host operation). */
-static void flags_capture(struct jctx *x)
+/* h = host flags (after the host operation). */
+static void flags_capture(struct jctx *x, unsigned h)
 {
-	j8(&x->a, 0x9c); /* pushfq */
-	j8(&x->a, 0x5a); /* pop rdx */
+	j8(&x->a, 0x9c);             /* pushfq */
+	if (h & 8)
+		j8(&x->a, 0x41);
+	j8(&x->a, 0x58 + (h & 7));  /* pop h */
+}
+
+/* The host's CF = the guest's (bt r13, 0), for ADC/SBB and INC/DEC. */
+static void carry_in(struct jctx *x)
+{
+	j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13);
+	j8(&x->a, 0);
 }
 
 /* rflags (r13) = (rflags & ~mask) | (rdx & mask). r13 holds the guest's
@@ -1191,12 +1188,11 @@ static void flags_after(struct jctx *x, const struct plan *p)
 	if (!p->save_flags)
 		return;
 	if (p->writes == ARITH) {
-		j8(&x->a, 0x9c);                 /* pushfq */
-		j8(&x->a, 0x41); j8(&x->a, 0x5d); /* pop r13 */
+		flags_capture(x, H_R13);
 		x->host_flags = true; /* (pop leaves them) */
 		return;
 	}
-	flags_capture(x);
+	flags_capture(x, H_DX);
 	flags_merge(x, p->writes);
 }
 
@@ -1249,15 +1245,10 @@ static bool emit_alu_in_place(struct jctx *x, const struct emu_insn *in, const s
 		ea_rdx(x, in);
 		fast_access(x, in->seg, sz, !p->nostore);
 		if (p->aop == 2 || p->aop == 3)
-			j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0);
+			carry_in(x);
 		if (imm) {
 			j_op_mem(&x->a, sz, sz == 1 ? "\x80" : "\x81", 1, p->aop, H_DX, 0);
-			if (sz == 1)
-				j8(&x->a, (uint8_t)p->imm);
-			else if (sz == 2)
-				j8(&x->a, p->imm & 0xff), j8(&x->a, (p->imm >> 8) & 0xff);
-			else
-				j32(&x->a, (uint32_t)p->imm);
+			j_imm(&x->a, sz, (int32_t)p->imm);
 		} else {
 			char op = (char)(test ? 0x84 : (p->aop << 3)) | (sz == 1 ? 0 : 1);
 
@@ -1274,8 +1265,8 @@ static bool emit_alu_in_place(struct jctx *x, const struct emu_insn *in, const s
 		src = (unsigned)s;
 	else if (!imm)
 		j_mov_imm(&x->a, H_CX, p->imm);
-	if (p->aop == 2 || p->aop == 3) /* bt r13, 0: CF for ADC/SBB */
-		j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0);
+	if (p->aop == 2 || p->aop == 3)
+		carry_in(x);
 	if (test)
 		j_op_reg(&x->a, sz, sz == 1 ? "\x84" : "\x85", 1, src, (unsigned)d);
 	else if (imm)
@@ -1308,8 +1299,8 @@ static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct pla
 		else
 			greg_load(x, in, p->sreg, sz, H_CX);
 	}
-	if (p->aop == 2 || p->aop == 3) /* bt r13, 0: CF for ADC/SBB */
-		j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0);
+	if (p->aop == 2 || p->aop == 3)
+		carry_in(x);
 	if (p->nostore && p->aop == 4)
 		j_op_reg(&x->a, sz, sz == 1 ? "\x84" : "\x85", 1, H_CX, H_AX); /* test */
 	else
@@ -1317,7 +1308,7 @@ static void emit_alu(struct jctx *x, const struct emu_insn *in, const struct pla
 	if (!p->nostore && p->dst == O_MEM)
 		j_store(&x->a, sz, H_AX, H_DX, 0); /* (mov leaves the flags) */
 	if (p->save_flags)
-		flags_capture(x);
+		flags_capture(x, H_DX);
 	if (!p->nostore && p->dst != O_MEM)
 		greg_store(x, in, p->dreg, sz, H_AX);
 	if (p->save_flags)
@@ -1333,7 +1324,7 @@ static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct p
 		 * operation leaves all six flags as the guest's. */
 		struct plan all = *p;
 
-		j_op_reg(&x->a, 8, "\x0f\xba", 2, 4, H_R13), j8(&x->a, 0); /* bt r13, 0 */
+		carry_in(x);
 		j_unary(&x->a, p->size, true, p->aop, (unsigned)d);
 		all.writes = ARITH;
 		flags_after(x, &all);
@@ -1347,7 +1338,7 @@ static void emit_unary(struct jctx *x, const struct emu_insn *in, const struct p
 	greg_load(x, in, p->dreg, p->size, H_AX);
 	j_unary(&x->a, p->size, p->aop < 2, p->aop, H_AX);
 	if (p->save_flags)
-		flags_capture(x);
+		flags_capture(x, H_DX);
 	greg_store(x, in, p->dreg, p->size, H_AX);
 	if (p->save_flags)
 		flags_merge(x, p->writes);
@@ -1360,20 +1351,19 @@ static void emit_shift(struct jctx *x, const struct emu_insn *in, const struct p
 
 	if (p->by_cl)
 		greg_full_load(x, R_CX, H_CX);
-	if (d >= 0 && !p->by_cl) {
-		j_shift(&x->a, p->size, p->aop, (unsigned)d, false, (uint8_t)p->imm);
-		flags_after(x, p);
-		return;
-	}
 	if (d >= 0) {
-		j_shift(&x->a, p->size, p->aop, (unsigned)d, true, 0);
+		j_shift(&x->a, p->size, p->aop, (unsigned)d, p->by_cl, (uint8_t)p->imm);
+		if (!p->by_cl) {
+			flags_after(x, p);
+			return;
+		}
 		if (p->save_flags)
-			flags_capture(x);
+			flags_capture(x, H_DX);
 	} else {
 		greg_load(x, in, p->dreg, p->size, H_AX);
 		j_shift(&x->a, p->size, p->aop, H_AX, p->by_cl, (uint8_t)p->imm);
 		if (p->save_flags)
-			flags_capture(x);
+			flags_capture(x, H_DX);
 		greg_store(x, in, p->dreg, p->size, H_AX);
 	}
 	if (p->save_flags) {
@@ -1432,16 +1422,13 @@ static void emit_movx(struct jctx *x, const struct emu_insn *in, const struct pl
 	int s = p->src == O_REG ? in_place(x, in, p->sreg, p->ssize) : -1;
 
 	if (d >= 0 && s >= 0 && (p->ssize < 4 || p->sx)) {
-		/* MOVZX, MOVSX r, r8/r16; MOVSXD r64, r32 */
-		static const char *const op[2][3] = { { "\x0f\xb6", "\x0f\xb7", NULL },
-						      { "\x0f\xbe", "\x0f\xbf", "\x63" } };
-		unsigned i = p->ssize == 1 ? 0 : p->ssize == 2 ? 1 : 2;
-
-		if (i == 0)
+		if (p->ssize == 1)      /* MOVZX, MOVSX r, r8 */
 			j_movx8_reg(&x->a, p->size, p->sx, (unsigned)d, (unsigned)s);
-		else
-			j_op_reg(&x->a, p->size, op[p->sx][i], i == 2 ? 1 : 2, (unsigned)d,
+		else if (p->ssize == 2) /* MOVZX, MOVSX r, r16 */
+			j_op_reg(&x->a, p->size, p->sx ? "\x0f\xbf" : "\x0f\xb7", 2, (unsigned)d,
 				 (unsigned)s);
+		else                    /* MOVSXD r64, r32 */
+			j_op_reg(&x->a, p->size, "\x63", 1, (unsigned)d, (unsigned)s);
 		return;
 	}
 	if (p->src == O_MEM)
@@ -1822,16 +1809,13 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	}
 
 	choose_cached(x, plan);
-	for (unsigned k = 0; k < b->ninsn; k++) {
-		x->flags_written |= plan[k].save_flags;
-		x->flags_cached |= plan[k].save_flags || (plan[k].reads && plan[k].kind != K_CALL) ||
-				   plan[k].kind == K_JCC;
-	}
-
 	/* Layout: data [link slots][called instructions' copies], code
 	 * [chain entry address][entry: the code]. */
 	unsigned ncalls = 0, nbranch = 1;
 	for (unsigned k = 0; k < b->ninsn; k++) {
+		x->flags_written |= plan[k].save_flags;
+		x->flags_cached |= plan[k].save_flags || (plan[k].reads && plan[k].kind != K_CALL) ||
+				   plan[k].kind == K_JCC;
 		ncalls += plan[k].kind == K_CALL || touches_memory(&plan[k]);
 		nbranch += plan[k].kind == K_JCC || plan[k].kind == K_JMP;
 	}
@@ -1846,8 +1830,6 @@ emu_jit_entry emu_jit_translate(struct emu_jit *j, const struct emu_block *b)
 	uint8_t *entry = chain_addr + 8;
 	x->a.p = entry;
 	x->a.end = start + BLOCK_CODE_MAX;
-	x->b = b;
-	x->code_bits = b->code_bits;
 	x->dispatch = j->dispatch;
 	for (unsigned i = 0; i < sizeof(frame_enter); i++)
 		j8(&x->a, frame_enter[i]);

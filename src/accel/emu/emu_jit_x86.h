@@ -204,21 +204,25 @@ static inline void j_alu_mem_imm(struct jasm *a, unsigned op, unsigned base, int
 	j32(a, (uint32_t)imm);
 }
 
-/* Group-1 ALU op reg (size), simm32 (size 1: imm8). */
-static inline void j_alu_ri(struct jasm *a, unsigned size, unsigned op, unsigned reg, int32_t imm)
+/* An immediate of an instruction of the given operand size: imm8,
+ * imm16, else imm32 (sign-extended at size 8). */
+static inline void j_imm(struct jasm *a, unsigned size, int32_t imm)
 {
 	if (size == 1) {
-		j_op_reg(a, 1, "\x80", 1, op, reg);
 		j8(a, (uint8_t)imm);
-		return;
-	}
-	j_op_reg(a, size, "\x81", 1, op, reg);
-	if (size == 2) {
+	} else if (size == 2) {
 		j8(a, imm & 0xff);
 		j8(a, (imm >> 8) & 0xff);
 	} else {
 		j32(a, (uint32_t)imm);
 	}
+}
+
+/* Group-1 ALU op reg (size), simm32 (size 1: imm8). */
+static inline void j_alu_ri(struct jasm *a, unsigned size, unsigned op, unsigned reg, int32_t imm)
+{
+	j_op_reg(a, size, size == 1 ? "\x80" : "\x81", 1, op, reg);
+	j_imm(a, size, imm);
 }
 
 /* test reg8, imm8. */
